@@ -1,0 +1,30 @@
+from fastapi import APIRouter, Response
+
+from app.agency import service
+from app.agency.schemas import AgencyRead, AgencyUpdate
+from app.core.auth import Admin, AgencyReader
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import IfMatch, set_etag
+
+router = APIRouter(prefix="/v1/agency", tags=["Agency"])
+
+
+@router.get("", summary="Your agency and its workflow settings")
+async def read_agency(principal: AgencyReader, session: SessionDep, response: Response) -> AgencyRead:
+    agency = await service.get_agency(session, principal)
+    set_etag(response, agency.version)
+    return AgencyRead.model_validate(agency)
+
+
+@router.patch("", summary="Change settings (admins; requires If-Match)")
+async def update_agency(
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+    changes: AgencyUpdate,
+    if_match: IfMatch,
+    response: Response,
+) -> AgencyRead:
+    agency = await service.update_agency(session, principal, clock, changes, if_match)
+    set_etag(response, agency.version)
+    return AgencyRead.model_validate(agency)

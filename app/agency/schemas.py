@@ -1,0 +1,74 @@
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from app.core.schemas import Email, OutputModel, Timestamp, UpdateModel
+
+_SETTINGS_EXAMPLE = {
+    "debrief_due_hours": 24,
+    "follow_up_window_hours": 24,
+    "follow_up_max_words": 150,
+    "feedback_chase_after_days": 5,
+    "feedback_max_chases": 3,
+    "timezone": "Europe/London",
+    "sender_name": "Northbridge Talent",
+    "sender_email": "consultants@northbridge-talent.co.uk",
+    "retention_days": 730,
+}
+
+
+class AgencyRead(OutputModel):
+    """An agency and its workflow settings."""
+
+    model_config = {"json_schema_extra": {"examples": [{"id": "0196f0a8-…", **_SETTINGS_EXAMPLE,
+                                                        "name": "Northbridge Talent"}]}}
+
+    id: UUID
+    name: str
+    debrief_due_hours: int = Field(description="Debrief notes are due this long after an interview.")
+    follow_up_window_hours: int = Field(
+        description="A thank-you follow-up is due this long after the interview ends."
+    )
+    follow_up_max_words: int = Field(description="Word limit of a follow-up note.")
+    feedback_chase_after_days: int = Field(description="Days between feedback chases.")
+    feedback_max_chases: int = Field(description="How many times a client is chased.")
+    timezone: str = Field(description="IANA time zone deadlines are computed in.")
+    sender_name: str | None
+    sender_email: str | None
+    retention_days: int = Field(
+        description="Closed, unsuccessful candidates are anonymised after this many days."
+    )
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class AgencyUpdate(UpdateModel):
+    """Send only what changes. Requires `If-Match`."""
+
+    model_config = {"json_schema_extra": {"examples": [{"follow_up_max_words": 120,
+                                                        "timezone": "Europe/London"}]}}
+
+    nullable = frozenset({"sender_name", "sender_email"})
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    debrief_due_hours: int | None = Field(default=None, ge=1, le=720)
+    follow_up_window_hours: int | None = Field(default=None, ge=1, le=720)
+    follow_up_max_words: int | None = Field(default=None, ge=10, le=2000)
+    feedback_chase_after_days: int | None = Field(default=None, ge=1, le=90)
+    feedback_max_chases: int | None = Field(default=None, ge=0, le=20)
+    timezone: str | None = Field(default=None, max_length=64)
+    sender_name: str | None = Field(default=None, max_length=200)
+    sender_email: Email | None = None
+    retention_days: int | None = Field(default=None, ge=30, le=3650)
+
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone, e.g. Europe/London") from None
+        return value

@@ -1,0 +1,87 @@
+"""The caller's agency and its settings; creating agencies (CLI only, never over HTTP)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.agency.schemas import AgencyUpdate
+from app.audit import service as audit
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.db import tenant_transaction
+from app.core.errors import NotFound
+from app.core.etag import ensure_match
+from app.core.ids import AgencyId, UserId, new_id
+from app.core.security import hash_password
+from app.models import Agency, Role, User
+
+
+async def get_agency(session: AsyncSession, principal: Principal) -> Agency:
+    agency = await session.scalar(select(Agency).where(Agency.id == principal.agency_id))
+    if agency is None:  # the principal was verified in this transaction, so this is a bug
+        raise NotFound("Your agency no longer exists.")
+    return agency
+
+
+async def update_agency(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    changes: AgencyUpdate,
+    if_match: str | None,
+) -> Agency:
+    agency = await get_agency(session, principal)
+    ensure_match(if_match, agency.version)
+    fields = changes.model_dump(exclude_unset=True)
+    for name, value in fields.items():
+        setattr(agency, name, value)
+    if fields:
+        agency.updated_at = clock.now()
+        audit.record(session, principal, clock, "agency.updated", ("agency", agency.id),
+                     fields=sorted(fields))
+        await session.flush()
+    return agency
+
+
+@dataclass(frozen=True)
+class NewAgency:
+    agency_id: AgencyId
+    admin_id: UserId
+
+
+async def create_agency(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    name: str,
+    admin_email: str,
+    admin_password: str,
+    admin_name: str = "Admin",
+) -> NewAgency:
+    """Create an agency with its first admin, in one transaction scoped to the new agency."""
+    agency_id, admin_id = AgencyId(new_id()), UserId(new_id())
+    now = clock.now()
+    async with tenant_transaction(sessions, agency_id) as session:
+        session.add(Agency(id=agency_id, name=name, created_at=now, updated_at=now))
+        await session.flush()
+        session.add(
+            User(
+                agency_id=agency_id,
+                id=admin_id,
+                email=admin_email.lower(),
+                name=admin_name,
+                role=Role.admin,
+                password_hash=hash_password(admin_password),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.flush()
+        founder = Principal(agency_id, admin_id, Role.admin, None, frozenset())
+        audit.record(session, founder, clock, "agency.created", ("agency", agency_id), via="cli")
+    return NewAgency(agency_id, admin_id)
+
+
+async def agency_count(session: AsyncSession) -> int:
+    """How many agencies exist (through a narrow SECURITY DEFINER function, RLS being what it is)."""
+    return int(await session.scalar(select(func.agency_count())) or 0)

@@ -1,0 +1,56 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api_keys import service
+from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from app.core.auth import Admin
+from app.core.deps import ClockDep, SessionDep
+from app.core.pagination import Page, PageQuery
+
+router = APIRouter(prefix="/v1/api-keys", tags=["API keys"])
+
+
+@router.get("", summary="List API keys (admins; secrets are never listed)")
+async def list_api_keys(
+    principal: Admin,
+    session: SessionDep,
+    page: PageQuery,
+    include_revoked: Annotated[bool, Query()] = False,
+) -> Page[ApiKeyRead]:
+    keys, next_cursor = await service.list_api_keys(
+        session, principal, page, include_revoked=include_revoked
+    )
+    return Page(items=[ApiKeyRead.model_validate(k) for k in keys], next=next_cursor)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key (admins; the secret is shown only in this response)",
+)
+async def create_api_key(
+    principal: Admin, session: SessionDep, clock: ClockDep, data: ApiKeyCreate, response: Response
+) -> ApiKeyCreated:
+    api_key, secret = await service.create_api_key(session, principal, clock, data)
+    response.headers["Location"] = f"/v1/api-keys/{api_key.id}"
+    response.headers["Cache-Control"] = "no-store"
+    return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(api_key).model_dump(),
+                                         "key": secret})
+
+
+@router.get("/{key_id}", summary="Read an API key (admins)")
+async def read_api_key(principal: Admin, session: SessionDep, key_id: UUID) -> ApiKeyRead:
+    return ApiKeyRead.model_validate(await service.get_api_key(session, principal, key_id))
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key (admins); it stops working on the very next call",
+)
+async def revoke_api_key(
+    principal: Admin, session: SessionDep, clock: ClockDep, key_id: UUID
+) -> None:
+    await service.revoke_api_key(session, principal, clock, key_id)

@@ -1,0 +1,52 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.agency.schemas import AgencyRead
+from app.api_keys.schemas import ApiKeyRead
+from app.auth import service
+from app.auth.schemas import MeRead, TokenResponse
+from app.core.auth import CurrentPrincipal
+from app.core.deps import ClockDep, SessionDep
+from app.users.schemas import UserRead
+
+router = APIRouter(prefix="/v1", tags=["Auth"])
+
+
+@router.post(
+    "/auth/token",
+    summary="Log in (OAuth2 password flow): email and password to an access token",
+    description="`username` is your email. If one email has accounts in several agencies, "
+    "send the agency id as `client_id`. The token is short-lived; log in again when it expires.",
+)
+async def issue_token(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    response: Response,
+) -> TokenResponse:
+    settings = request.app.state.settings
+    issued = await service.login(
+        session,
+        clock,
+        email=form.username,
+        password=form.password,
+        agency_hint=form.client_id,
+        jwt_secret=request.app.state.jwt_secret,
+        ttl_seconds=settings.token_ttl_seconds,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+@router.get("/me", summary="Who you are, your agency, and the credential you used")
+async def read_me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
+    me = await service.whoami(session, principal)
+    return MeRead(
+        agency=AgencyRead.model_validate(me.agency),
+        user=UserRead.model_validate(me.user) if me.user else None,
+        api_key=ApiKeyRead.model_validate(me.api_key) if me.api_key else None,
+        acting_user_id=me.acting_user_id,
+    )

@@ -1,0 +1,187 @@
+"""Who is calling: a person with a JWT, or an integration with an API key.
+
+The agency id in `Principal` comes only from a verified credential; services take it from
+here, never from a body or a path.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import Clock
+from app.core.db import set_tenant
+from app.core.deps import ClockDep, SessionDep
+from app.core.errors import (
+    AuthenticationRequired,
+    Forbidden,
+    InsufficientScope,
+    InvalidOnBehalfOf,
+    InvalidToken,
+)
+from app.core.ids import AgencyId, UserId
+from app.core.security import api_key_agency, api_key_digest, looks_like_api_key, read_access_token
+from app.models import ApiKey, Role, User
+
+KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class Scope(StrEnum):
+    """What an API key may do. People are governed by their role instead."""
+
+    records_read = "records:read"
+    records_write = "records:write"
+    workflow_read = "workflow:read"
+    workflow_write = "workflow:write"
+    events_read = "events:read"
+    webhooks_manage = "webhooks:manage"
+    users_read = "users:read"
+    agency_read = "agency:read"
+
+
+@dataclass(frozen=True)
+class Principal:
+    agency_id: AgencyId
+    user_id: UserId | None
+    """The person acting: the logged-in user, or the user an API key names in On-Behalf-Of."""
+    role: Role | None
+    """The logged-in user's role; None for API keys, which never hold a role."""
+    api_key_id: UUID | None
+    scopes: frozenset[str]
+
+    @property
+    def is_person(self) -> bool:
+        return self.api_key_id is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_person and self.role is Role.admin
+
+
+_oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token",
+    auto_error=False,
+    description="Consultants and admins: log in with email and password.",
+)
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="Integrations: `Authorization: Bearer afv_…` with an API key.",
+)
+
+
+def _unauthenticated(problem: AuthenticationRequired | InvalidToken) -> Exception:
+    problem.headers["WWW-Authenticate"] = "Bearer"
+    return problem
+
+
+async def _principal_from_api_key(
+    session: AsyncSession, key: str, clock: Clock
+) -> tuple[AgencyId, ApiKey]:
+    agency_id = api_key_agency(key)
+    if agency_id is None:
+        raise _unauthenticated(InvalidToken())
+    await set_tenant(session, agency_id)
+    api_key = await session.scalar(
+        select(ApiKey).where(
+            ApiKey.agency_id == agency_id,
+            ApiKey.key_hash == api_key_digest(key),
+            ApiKey.revoked_at.is_(None),
+        )
+    )
+    if api_key is None:
+        raise _unauthenticated(InvalidToken())
+    now = clock.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > KEY_TOUCH_INTERVAL:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.agency_id == agency_id, ApiKey.id == api_key.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return agency_id, api_key
+
+
+async def _active_user(session: AsyncSession, agency_id: AgencyId, user_id: UUID) -> User | None:
+    return await session.scalar(
+        select(User).where(User.agency_id == agency_id, User.id == user_id, User.active)
+    )
+
+
+async def authenticate(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    _token: Annotated[str | None, Depends(_oauth2)],
+    _key: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    on_behalf_of: Annotated[
+        str | None,
+        Header(
+            alias="On-Behalf-Of",
+            description="API keys only: the id of the user this write is made for.",
+        ),
+    ] = None,
+) -> Principal:
+    credential = _token or (_key.credentials if _key else None)
+    if not credential:
+        raise _unauthenticated(AuthenticationRequired())
+    if looks_like_api_key(credential):
+        agency_id, api_key = await _principal_from_api_key(session, credential, clock)
+        acting = await _on_behalf_of(session, agency_id, on_behalf_of)
+        return Principal(agency_id, acting, None, api_key.id, frozenset(api_key.scopes))
+    claims = read_access_token(request.app.state.jwt_secret, credential, clock.now())
+    if claims is None:
+        raise _unauthenticated(InvalidToken())
+    await set_tenant(session, claims.agency_id)
+    user = await _active_user(session, claims.agency_id, claims.user_id)
+    if user is None:
+        raise _unauthenticated(InvalidToken("The user is unknown or deactivated."))
+    if on_behalf_of is not None:
+        raise InvalidOnBehalfOf("Only API keys may act on behalf of a user.")
+    return Principal(claims.agency_id, claims.user_id, Role(user.role), None, frozenset())
+
+
+async def _on_behalf_of(
+    session: AsyncSession, agency_id: AgencyId, raw: str | None
+) -> UserId | None:
+    if raw is None:
+        return None
+    try:
+        user_id = UUID(raw)
+    except ValueError:
+        raise InvalidOnBehalfOf("On-Behalf-Of must be a user id (UUID).") from None
+    if await _active_user(session, agency_id, user_id) is None:
+        raise InvalidOnBehalfOf("On-Behalf-Of names no active user of this agency.")
+    return UserId(user_id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+async def require_admin(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("Only an agency admin (logged in as a person) may do this.")
+    return principal
+
+
+def allow(*scopes: Scope) -> object:
+    """People of any role, or API keys holding every one of `scopes`."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        missing = [s.value for s in scopes if s.value not in principal.scopes]
+        if not principal.is_person and missing:
+            raise InsufficientScope(f"This API key lacks: {', '.join(missing)}.")
+        return principal
+
+    return Depends(dependency)
+
+
+Admin = Annotated[Principal, Depends(require_admin)]
+UsersReader = Annotated[Principal, allow(Scope.users_read)]
+AgencyReader = Annotated[Principal, allow(Scope.agency_read)]

@@ -1,0 +1,65 @@
+"""Engines, sessions and the per-transaction tenant setting that row-level security reads."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.ids import AgencyId
+
+ASYNC_DRIVER = "asyncpg"
+SYNC_DRIVER = "psycopg"
+TENANT_SETTING = "app.agency_id"
+
+
+def to_sqlalchemy_url(url: str | URL, driver: str = ASYNC_DRIVER) -> URL:
+    """Accept `postgresql://user@host:port/db` (or any postgres driver URL) and pin the driver."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+    return parsed.set(drivername=f"postgresql+{driver}")
+
+
+def to_libpq_url(url: str | URL) -> str:
+    """The plain `postgresql://` form, for libpq tools and bare driver calls."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        to_sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "afterview"}},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+async def set_tenant(session: AsyncSession, agency_id: AgencyId) -> None:
+    """Scope the current transaction to one agency (RLS reads this; `is_local` = this tx only).
+
+    The value travels as a bound parameter, never spliced into SQL.
+    """
+    await session.execute(select(func.set_config(TENANT_SETTING, str(agency_id), True)))
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    factory: async_sessionmaker[AsyncSession], agency_id: AgencyId
+) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction already scoped to `agency_id` (for CLI and background work)."""
+    async with factory() as session, session.begin():
+        await set_tenant(session, agency_id)
+        yield session

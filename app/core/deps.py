@@ -1,0 +1,31 @@
+"""Typed request dependencies: the database session, the clock and the settings."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.core.clock import Clock
+from app.core.errors import StaleEtag
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction per request, committed before the response is sent
+    (so a failed commit is an error response, never a false success)."""
+    async with request.app.state.sessions() as session:
+        try:
+            async with session.begin():
+                yield session
+        except StaleDataError as exc:
+            raise StaleEtag("Someone else changed this object; read it again.") from exc
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+ClockDep = Annotated[Clock, Depends(_clock)]

@@ -1,0 +1,209 @@
+"""RFC 9457 problem details: one class per problem `type`, one renderer for all of them.
+
+A rule the API enforces is a subclass of `Problem` below; services raise it, `install_handlers`
+renders it. Integrators match on the `type` URI, whose last segment is the stable slug.
+"""
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE_URI = "https://afterview.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+log = structlog.get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending field.", examples=["email"])
+    location: str = Field(description="`body`, `query`, `path` or `header`.", examples=["body"])
+    message: str = Field(examples=["value is not a valid email address"])
+
+
+class ProblemDocument(BaseModel):
+    """The body of every error response (`application/problem+json`)."""
+
+    type: str = Field(examples=[PROBLEM_BASE_URI + "not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(default=None, examples=["No user with that id."])
+    instance: str | None = Field(default=None, examples=["/v1/users/5c0e…"])
+    request_id: str | None = Field(default=None, examples=["9f1c2b7e4d3a4c1b8e2f6a5d7c9b0e1f"])
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):  # noqa: N818 - a Problem is the thing the API answers, not an "Error"
+    """Base of every problem type. Subclasses set slug, status and title."""
+
+    slug: ClassVar[str] = "about:blank"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal server error"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.extensions = extensions
+        self.headers: dict[str, str] = {}
+
+    @classmethod
+    def type_uri(cls) -> str:
+        return PROBLEM_BASE_URI + cls.slug
+
+
+def _problem(slug: str, status: HTTPStatus, title: str) -> type[Problem]:
+    return type(
+        "".join(part.title() for part in slug.split("-")),
+        (Problem,),
+        {"slug": slug, "status": int(status), "title": title},
+    )
+
+
+# The table of problem types. A rule that is not here does not exist.
+class NotFound(Problem):
+    slug, status, title = "not-found", 404, "Not found"
+
+
+class MethodNotAllowed(Problem):
+    slug, status, title = "method-not-allowed", 405, "Method not allowed"
+
+
+class ValidationFailed(Problem):
+    slug, status, title = "validation-error", 422, "The request is not valid"
+
+
+class MalformedRequest(Problem):
+    slug, status, title = "malformed-request", 400, "The request could not be read"
+
+
+class AuthenticationRequired(Problem):
+    slug, status, title = "authentication-required", 401, "Authentication required"
+
+
+class InvalidCredentials(Problem):
+    slug, status, title = "invalid-credentials", 401, "Invalid credentials"
+
+
+class InvalidToken(Problem):
+    slug, status, title = "invalid-token", 401, "The access token or API key is not valid"
+
+
+class Forbidden(Problem):
+    slug, status, title = "forbidden", 403, "Your role does not allow this"
+
+
+class InsufficientScope(Problem):
+    slug, status, title = "insufficient-scope", 403, "The API key lacks the scope for this"
+
+
+class InvalidOnBehalfOf(Problem):
+    slug, status, title = "invalid-on-behalf-of", 422, "On-Behalf-Of must name an active user"
+
+
+class AmbiguousLogin(Problem):
+    slug, status, title = "ambiguous-login", 409, "That login belongs to several agencies"
+
+
+class EmailTaken(Problem):
+    slug, status, title = "email-taken", 409, "A user with that email already exists"
+
+
+class LastAdmin(Problem):
+    slug, status, title = "last-admin", 409, "An agency must keep at least one active admin"
+
+
+class StaleEtag(Problem):
+    slug, status, title = "stale-etag", 412, "The object changed since you read it"
+
+
+class PreconditionRequired(Problem):
+    slug, status, title = "precondition-required", 428, "If-Match is required for updates"
+
+
+class ServiceUnavailable(Problem):
+    slug, status, title = "service-unavailable", 503, "The service cannot answer right now"
+
+
+class InternalError(Problem):
+    slug, status, title = "internal-error", 500, "Internal server error"
+
+
+def problem_response(
+    request: Request, problem: Problem, errors: Sequence[FieldError] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem.type_uri(),
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    if errors is not None:
+        body["errors"] = [e.model_dump() for e in errors]
+    body.update(problem.extensions)
+    headers = dict(problem.headers)
+    if request_id := body["request_id"]:
+        headers["X-Request-ID"] = request_id
+    return JSONResponse(
+        {k: v for k, v in body.items() if v is not None},
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def field_errors(raw: Sequence[Any]) -> list[FieldError]:
+    """Turn Pydantic/FastAPI validation errors into `{field, location, message}` entries."""
+    out = []
+    for err in raw:
+        loc = [str(p) for p in err.get("loc", ())]
+        location = loc[0] if loc else "body"
+        path = ".".join(loc[1:]) if len(loc) > 1 else location
+        out.append(FieldError(field=path, location=location, message=str(err.get("msg", ""))))
+    return out
+
+
+_HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
+    400: MalformedRequest,
+    401: AuthenticationRequired,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    503: ServiceUnavailable,
+}
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = field_errors(exc.errors())
+        if any(e.location == "body" and e.message.startswith("JSON decode") for e in errors):
+            return problem_response(request, MalformedRequest("The body is not valid JSON."))
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        return problem_response(request, ValidationFailed(detail), errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        cls = _HTTP_STATUS_PROBLEMS.get(exc.status_code)
+        if cls is None:
+            cls = _problem(f"http-{exc.status_code}", HTTPStatus(exc.status_code), "Error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        problem = cls(None if detail == HTTPStatus(exc.status_code).phrase else detail)
+        problem.headers = dict(exc.headers or {})
+        return problem_response(request, problem)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem_response(request, InternalError("Something went wrong on our side."))

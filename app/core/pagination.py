@@ -1,0 +1,117 @@
+"""Keyset pagination: `{"items": [...], "next": <opaque cursor or null>}`, `limit` capped.
+
+The cursor carries the sort key of the last row returned; the next page starts strictly after
+it, so rows inserted or updated between calls are neither skipped nor repeated within an order.
+"""
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.core.errors import FieldError, ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page.",
+        examples=["WyIyMDI2LTExLTI1VDEwOjAwOjAwKzAwOjAwIiwiMDE5YTIuLi4iXQ"],
+    )
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=1024, description="The `next` value of the previous page.")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageQuery = Annotated[PageParams, Depends(page_params)]
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def _decode_value(raw: Any, python_type: type) -> Any:
+    if python_type is datetime:
+        parsed = datetime.fromisoformat(raw)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime")
+        return parsed
+    if python_type is UUID:
+        return UUID(raw)
+    if python_type in (int, str) and isinstance(raw, python_type):
+        return raw
+    raise ValueError(f"unexpected {python_type.__name__}")
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(columns):
+            raise ValueError("wrong shape")
+        return [_decode_value(v, c.type.python_type) for v, c in zip(raw, columns, strict=True)]
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        message = "not a cursor this list returned"
+        raise ValidationFailed(
+            "cursor: " + message,
+            errors=[FieldError(field="cursor", location="query", message=message).model_dump()],
+        ) from exc
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[tuple[Row]],
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    params: PageParams,
+    *,
+    descending: bool = False,
+) -> tuple[list[Row], str | None]:
+    """One page of `stmt`, ordered by `order_by` (which must end in a unique column)."""
+    if params.cursor:
+        after = decode_cursor(params.cursor, order_by)
+        key, bound = tuple_(*order_by), tuple_(*after)
+        stmt = stmt.where(key < bound if descending else key > bound)
+    ordering = [c.desc() if descending else c.asc() for c in order_by]
+    rows = list((await session.scalars(stmt.order_by(*ordering).limit(params.limit + 1))).all())
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return rows, encode_cursor([getattr(last, c.key) for c in order_by])

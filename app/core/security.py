@@ -1,0 +1,124 @@
+"""Passwords (argon2id), access tokens (HS256 JWTs) and API key secrets."""
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.core.ids import AgencyId, UserId
+
+JWT_ALGORITHM = "HS256"
+JWT_AUDIENCE = "afterview-api"
+API_KEY_PREFIX = "afv"
+
+_hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
+# Verified against when no user matches, so a missing user costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: UserId
+    agency_id: AgencyId
+    expires_at: datetime
+
+
+def issue_access_token(
+    secret: str, user_id: UUID, agency_id: UUID, now: datetime, ttl_seconds: int
+) -> str:
+    claims = {
+        "sub": str(user_id),
+        "agency": str(agency_id),
+        "aud": JWT_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
+
+
+def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | None:
+    """The token's claims if its signature, algorithm, audience and expiry hold; else None.
+
+    Expiry is checked against the injected clock rather than the wall clock."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            options={"require": ["sub", "agency", "exp", "iat"], "verify_exp": False},
+        )
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
+        if expires_at <= now:
+            return None
+        return TokenClaims(
+            user_id=UserId(UUID(claims["sub"])),
+            agency_id=AgencyId(UUID(claims["agency"])),
+            expires_at=expires_at,
+        )
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class ApiKeySecret:
+    """`afv_<agency, base32>_<secret>`: the agency part lets the key be checked inside that
+    agency's row-level-security scope; the secret is 256 random bits."""
+
+    key: str
+    agency_id: AgencyId
+    display_prefix: str
+    digest: bytes
+
+
+def _agency_part(agency_id: UUID) -> str:
+    return base64.b32encode(agency_id.bytes).decode().rstrip("=").lower()
+
+
+def new_api_key(agency_id: AgencyId) -> ApiKeySecret:
+    secret = secrets.token_urlsafe(32)
+    key = f"{API_KEY_PREFIX}_{_agency_part(agency_id)}_{secret}"
+    return ApiKeySecret(
+        key=key,
+        agency_id=agency_id,
+        display_prefix=key[: len(API_KEY_PREFIX) + 28 + 6],
+        digest=api_key_digest(key),
+    )
+
+
+def api_key_digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+def looks_like_api_key(credential: str) -> bool:
+    return credential.startswith(API_KEY_PREFIX + "_")
+
+
+def api_key_agency(key: str) -> AgencyId | None:
+    """The agency a key claims to belong to; the digest lookup decides whether it does."""
+    parts = key.split("_", 2)
+    if len(parts) < 3 or parts[0] != API_KEY_PREFIX or len(parts[1]) != 26:
+        return None
+    try:
+        raw = base64.b32decode(parts[1].upper() + "======")
+        return AgencyId(UUID(bytes=raw))
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,25 @@
+import asyncio
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+from app.core.errors import ServiceUnavailable
+
+router = APIRouter(tags=["Operations"])
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The process can reach its database")
+async def readyz(request: Request) -> dict[str, str]:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        raise ServiceUnavailable("The database cannot be reached.") from exc
+    return {"status": "ok", "database": "ok"}

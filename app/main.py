@@ -1,0 +1,90 @@
+"""The ASGI application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.agency.router import router as agency_router
+from app.api_keys.router import router as api_keys_router
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.core.clock import Clock, SystemClock
+from app.core.db import create_engine, session_factory
+from app.core.errors import ProblemDocument, install_handlers
+from app.core.requests import RequestIdMiddleware
+from app.core.settings import Settings, get_settings
+from app.health.router import router as health_router
+from app.users.router import router as users_router
+
+DESCRIPTION = """
+Afterview runs a candidate's post-interview workflow for recruitment agencies.
+
+**Log in** with *Authorize* → OAuth2 password (your email and password), or paste an API key
+(`afv_…`) under *ApiKey*. Errors are RFC 9457 problem documents; match on the `type` slug.
+Lists are keyset-paginated: pass `next` back as `cursor`.
+"""
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ProblemDocument, "content": {"application/problem+json": {}}}
+    for status in (401, 403, 404, 422)
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    jwt_secret: str | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """Build the app. Without `engine`, it connects to `settings.database_url` at start-up."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not app.state.jwt_secret:
+            raise RuntimeError("set AFTERVIEW_JWT_SECRET: it signs access tokens")
+        owned = engine is None
+        if owned:
+            if not settings.database_url:
+                raise RuntimeError("no database: start with `afterview serve`")
+            app.state.engine = create_engine(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            )
+            app.state.sessions = session_factory(app.state.engine)
+        yield
+        if owned:
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Afterview",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    secret = jwt_secret or (settings.jwt_secret.get_secret_value() if settings.jwt_secret else None)
+    app.state.jwt_secret = secret
+    if engine is not None:
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+
+    install_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    for router in (
+        health_router,
+        auth_router,
+        agency_router,
+        users_router,
+        api_keys_router,
+        audit_router,
+    ):
+        app.include_router(router)
+    return app

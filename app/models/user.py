@@ -1,0 +1,32 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, TenantOwned, Timestamps
+
+
+class Role(StrEnum):
+    admin = "admin"
+    consultant = "consultant"
+
+
+class User(TenantOwned, Timestamps, Base):
+    """A consultant or admin of one agency. Never deleted: deactivated, so history keeps its name."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "email"),
+        CheckConstraint("role IN ('admin', 'consultant')", name="role"),
+    )
+
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    last_login_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

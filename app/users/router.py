@@ -1,0 +1,76 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.core.auth import Admin, UsersReader
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import IfMatch, set_etag
+from app.core.pagination import Page, PageQuery
+from app.core.schemas import Email
+from app.models import Role
+from app.users import service
+from app.users.schemas import UserCreate, UserRead, UserUpdate
+
+router = APIRouter(prefix="/v1/users", tags=["Users"])
+
+
+@router.get("", summary="List your agency's users")
+async def list_users(
+    principal: UsersReader,
+    session: SessionDep,
+    page: PageQuery,
+    role: Annotated[Role | None, Query()] = None,
+    active: Annotated[bool | None, Query()] = None,
+    email: Annotated[Email | None, Query()] = None,
+) -> Page[UserRead]:
+    users, next_cursor = await service.list_users(
+        session, principal, page, role=role, active=active, email=email
+    )
+    return Page(items=[UserRead.model_validate(u) for u in users], next=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a user (admins)")
+async def create_user(
+    principal: Admin, session: SessionDep, clock: ClockDep, data: UserCreate, response: Response
+) -> UserRead:
+    user = await service.create_user(session, principal, clock, data)
+    set_etag(response, user.version)
+    response.headers["Location"] = f"/v1/users/{user.id}"
+    return UserRead.model_validate(user)
+
+
+@router.get("/{user_id}", summary="Read a user")
+async def read_user(
+    principal: UsersReader, session: SessionDep, user_id: UUID, response: Response
+) -> UserRead:
+    user = await service.get_user(session, principal, user_id)
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)
+
+
+@router.patch("/{user_id}", summary="Change a user (admins; requires If-Match)")
+async def update_user(
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+    user_id: UUID,
+    changes: UserUpdate,
+    if_match: IfMatch,
+    response: Response,
+) -> UserRead:
+    user = await service.update_user(session, principal, clock, user_id, changes, if_match)
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Deactivate a user (admins)",
+    description="The user can no longer log in; their name stays on history. Idempotent.",
+)
+async def deactivate_user(
+    principal: Admin, session: SessionDep, clock: ClockDep, user_id: UUID, if_match: IfMatch
+) -> None:
+    await service.deactivate_user(session, principal, clock, user_id, if_match)

@@ -1,0 +1,56 @@
+from uuid import UUID
+
+from pydantic import Field
+
+from app.core.schemas import Email, InputModel, OutputModel, Timestamp, UpdateModel
+from app.models import Role
+
+PASSWORD = Field(min_length=12, max_length=256, description="At least 12 characters. Write-only.")
+
+
+class UserCreate(InputModel):
+    model_config = {"json_schema_extra": {"examples": [{
+        "email": "priya.shah@northbridge-talent.co.uk",
+        "name": "Priya Shah",
+        "password": "correct-horse-battery-staple",
+        "role": "consultant",
+    }]}}
+
+    email: Email
+    name: str = Field(min_length=1, max_length=200)
+    password: str = PASSWORD
+    role: Role = Role.consultant
+
+
+class UserUpdate(UpdateModel):
+    """Send only what changes. Requires `If-Match`."""
+
+    model_config = {"json_schema_extra": {"examples": [{"role": "admin"}, {"active": False}]}}
+
+    email: Email | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=12, max_length=256)
+    role: Role | None = None
+    active: bool | None = None
+
+
+class UserRead(OutputModel):
+    model_config = {"json_schema_extra": {"examples": [{
+        "id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
+        "email": "priya.shah@northbridge-talent.co.uk",
+        "name": "Priya Shah",
+        "role": "consultant",
+        "active": True,
+        "created_at": "2026-11-25T09:30:00+00:00",
+        "updated_at": "2026-11-25T09:30:00+00:00",
+        "last_login_at": None,
+    }]}}
+
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+    last_login_at: Timestamp | None

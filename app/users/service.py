@@ -1,0 +1,139 @@
+"""Users of an agency. Admins manage them; a user is deactivated, never deleted."""
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.errors import EmailTaken, LastAdmin, NotFound
+from app.core.etag import ensure_match
+from app.core.pagination import PageParams, paginate
+from app.core.security import hash_password
+from app.models import Role, User
+from app.users.schemas import UserCreate, UserUpdate
+
+
+async def list_users(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    role: Role | None = None,
+    active: bool | None = None,
+    email: str | None = None,
+) -> tuple[list[User], str | None]:
+    stmt = select(User).where(User.agency_id == principal.agency_id)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active == active)
+    if email is not None:
+        stmt = stmt.where(User.email == email.lower())
+    return await paginate(session, stmt, [User.created_at, User.id], params)
+
+
+async def get_user(session: AsyncSession, principal: Principal, user_id: UUID) -> User:
+    user = await session.scalar(
+        select(User).where(User.agency_id == principal.agency_id, User.id == user_id)
+    )
+    if user is None:
+        raise NotFound("No user with that id.")
+    return user
+
+
+async def _ensure_email_free(
+    session: AsyncSession, principal: Principal, email: str, exclude: UUID | None = None
+) -> None:
+    stmt = select(User.id).where(User.agency_id == principal.agency_id, User.email == email)
+    if exclude is not None:
+        stmt = stmt.where(User.id != exclude)
+    if await session.scalar(stmt) is not None:
+        raise EmailTaken(f"{email} is already a user of your agency.")
+
+
+async def create_user(
+    session: AsyncSession, principal: Principal, clock: Clock, data: UserCreate
+) -> User:
+    await _ensure_email_free(session, principal, data.email)
+    now = clock.now()
+    user = User(
+        agency_id=principal.agency_id,
+        email=data.email,
+        name=data.name,
+        role=data.role,
+        password_hash=hash_password(data.password),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(session, principal, clock, "user.created", ("user", user.id), role=data.role)
+    return user
+
+
+async def _ensure_another_admin(session: AsyncSession, principal: Principal, user: User) -> None:
+    # Lock every active admin row (the target's too): two admins demoting each other at once
+    # then queue on the same locks, and the second sees the first's change.
+    admins = await session.scalars(
+        select(User.id)
+        .where(
+            User.agency_id == principal.agency_id,
+            User.role == Role.admin,
+            User.active,
+        )
+        .with_for_update()
+    )
+    if not any(admin_id != user.id for admin_id in admins):
+        raise LastAdmin("Make another user an admin first.")
+
+
+async def update_user(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    user_id: UUID,
+    changes: UserUpdate,
+    if_match: str | None,
+) -> User:
+    user = await get_user(session, principal, user_id)
+    ensure_match(if_match, user.version)
+    fields = changes.model_dump(exclude_unset=True)
+    if "email" in fields and fields["email"] != user.email:
+        await _ensure_email_free(session, principal, fields["email"], exclude=user.id)
+    loses_admin = user.role == Role.admin and user.active and (
+        fields.get("role", Role.admin) != Role.admin or fields.get("active") is False
+    )
+    if loses_admin:
+        await _ensure_another_admin(session, principal, user)
+    changed = sorted(fields)
+    if (password := fields.pop("password", None)) is not None:
+        user.password_hash = hash_password(password)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if changed:
+        user.updated_at = clock.now()
+        audit.record(session, principal, clock, "user.updated", ("user", user.id), fields=changed)
+        await session.flush()
+    return user
+
+
+async def deactivate_user(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    user_id: UUID,
+    if_match: str | None,
+) -> None:
+    user = await get_user(session, principal, user_id)
+    ensure_match(if_match, user.version, required=False)
+    if not user.active:
+        return
+    if user.role == Role.admin:
+        await _ensure_another_admin(session, principal, user)
+    user.active = False
+    user.updated_at = clock.now()
+    audit.record(session, principal, clock, "user.deactivated", ("user", user.id))
+    await session.flush()
