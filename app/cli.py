@@ -1,4 +1,4 @@
-"""`afterview`: serve the API, migrate the database, create agencies, export the OpenAPI document."""
+"""`afterview`: serve the API, migrate the database, create agencies, export OpenAPI."""
 
 import asyncio
 import json
@@ -101,8 +101,9 @@ def serve(
             secret = jwt_secret(settings)
             if settings.embedded:
                 asyncio.run(_seed_demo(urls.runtime, settings, host, port))
-            app = create_app(settings.model_copy(update={"database_url": urls.runtime}),
-                             jwt_secret=secret)
+            app = create_app(
+                settings.model_copy(update={"database_url": urls.runtime}), jwt_secret=secret
+            )
             console.print(f"Afterview on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
             uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
     except KeyboardInterrupt:

@@ -10,7 +10,9 @@ router = APIRouter(prefix="/v1/agency", tags=["Agency"])
 
 
 @router.get("", summary="Your agency and its workflow settings")
-async def read_agency(principal: AgencyReader, session: SessionDep, response: Response) -> AgencyRead:
+async def read_agency(
+    principal: AgencyReader, session: SessionDep, response: Response
+) -> AgencyRead:
     agency = await service.get_agency(session, principal)
     set_etag(response, agency.version)
     return AgencyRead.model_validate(agency)

@@ -5,7 +5,7 @@ from pydantic import Field, field_validator
 
 from app.core.schemas import Email, OutputModel, Timestamp, UpdateModel
 
-_SETTINGS_EXAMPLE = {
+_SETTINGS_EXAMPLE: dict[str, int | str] = {
     "debrief_due_hours": 24,
     "follow_up_window_hours": 24,
     "follow_up_max_words": 150,
@@ -21,12 +21,17 @@ _SETTINGS_EXAMPLE = {
 class AgencyRead(OutputModel):
     """An agency and its workflow settings."""
 
-    model_config = {"json_schema_extra": {"examples": [{"id": "0196f0a8-…", **_SETTINGS_EXAMPLE,
-                                                        "name": "Northbridge Talent"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"id": "0196f0a8-…", **_SETTINGS_EXAMPLE, "name": "Northbridge Talent"}]
+        }
+    }
 
     id: UUID
     name: str
-    debrief_due_hours: int = Field(description="Debrief notes are due this long after an interview.")
+    debrief_due_hours: int = Field(
+        description="Debrief notes are due this long after an interview."
+    )
     follow_up_window_hours: int = Field(
         description="A thank-you follow-up is due this long after the interview ends."
     )
@@ -46,8 +51,11 @@ class AgencyRead(OutputModel):
 class AgencyUpdate(UpdateModel):
     """Send only what changes. Requires `If-Match`."""
 
-    model_config = {"json_schema_extra": {"examples": [{"follow_up_max_words": 120,
-                                                        "timezone": "Europe/London"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"follow_up_max_words": 120, "timezone": "Europe/London"}]
+        }
+    }
 
     nullable = frozenset({"sender_name", "sender_email"})
 

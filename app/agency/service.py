@@ -38,8 +38,14 @@ async def update_agency(
         setattr(agency, name, value)
     if fields:
         agency.updated_at = clock.now()
-        audit.record(session, principal, clock, "agency.updated", ("agency", agency.id),
-                     fields=sorted(fields))
+        audit.record(
+            session,
+            principal,
+            clock,
+            "agency.updated",
+            ("agency", agency.id),
+            fields=sorted(fields),
+        )
         await session.flush()
     return agency
 
@@ -83,5 +89,5 @@ async def create_agency(
 
 
 async def agency_count(session: AsyncSession) -> int:
-    """How many agencies exist (through a narrow SECURITY DEFINER function, RLS being what it is)."""
+    """How many agencies exist, through a narrow SECURITY DEFINER function (RLS hides them)."""
     return int(await session.scalar(select(func.agency_count())) or 0)

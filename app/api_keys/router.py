@@ -36,8 +36,9 @@ async def create_api_key(
     api_key, secret = await service.create_api_key(session, principal, clock, data)
     response.headers["Location"] = f"/v1/api-keys/{api_key.id}"
     response.headers["Cache-Control"] = "no-store"
-    return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(api_key).model_dump(),
-                                         "key": secret})
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyRead.model_validate(api_key).model_dump(), "key": secret}
+    )
 
 
 @router.get("/{key_id}", summary="Read an API key (admins)")

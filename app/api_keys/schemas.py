@@ -8,30 +8,42 @@ from app.core.schemas import InputModel, OutputModel, Timestamp
 
 
 class ApiKeyCreate(InputModel):
-    model_config = {"json_schema_extra": {"examples": [{
-        "name": "Bullhorn sync",
-        "scopes": ["records:read", "records:write", "events:read"],
-    }]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "Bullhorn sync",
+                    "scopes": ["records:read", "records:write", "events:read"],
+                }
+            ]
+        }
+    }
 
     name: str = Field(min_length=1, max_length=200, description="What the key is for.")
     scopes: list[Scope] | None = Field(
         default=None,
         min_length=1,
-        description="What the key may do. Leave out for every scope.",
+        description="What the key may do. Leave out for every scope but `users:write`.",
     )
 
 
 class ApiKeyRead(OutputModel):
-    model_config = {"json_schema_extra": {"examples": [{
-        "id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
-        "name": "Bullhorn sync",
-        "prefix": "afv_aglpbkdsgf5fonlzpvxxmxhz4e_Q3d9Xk",
-        "scopes": ["records:read", "records:write", "events:read"],
-        "created_at": "2026-11-25T09:30:00+00:00",
-        "created_by_id": "0196f0a8-0000-7b52-9d4e-2f7a1c9e5b10",
-        "last_used_at": None,
-        "revoked_at": None,
-    }]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
+                    "name": "Bullhorn sync",
+                    "prefix": "afv_aglpbkdsgf5fonlzpvxxmxhz4e_Q3d9Xk",
+                    "scopes": ["records:read", "records:write", "events:read"],
+                    "created_at": "2026-11-25T09:30:00+00:00",
+                    "created_by_id": "0196f0a8-0000-7b52-9d4e-2f7a1c9e5b10",
+                    "last_used_at": None,
+                    "revoked_at": None,
+                }
+            ]
+        }
+    }
 
     id: UUID
     name: str

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.schemas import ApiKeyCreate
 from app.audit import service as audit
-from app.core.auth import Principal, Scope
+from app.core.auth import DEFAULT_SCOPES, Principal
 from app.core.clock import Clock
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate
@@ -37,7 +37,7 @@ async def create_api_key(
     session: AsyncSession, principal: Principal, clock: Clock, data: ApiKeyCreate
 ) -> tuple[ApiKey, str]:
     secret = new_api_key(principal.agency_id)
-    scopes = sorted({s.value for s in (data.scopes or list(Scope))})
+    scopes = sorted({s.value for s in (data.scopes or DEFAULT_SCOPES)})
     now = clock.now()
     api_key = ApiKey(
         agency_id=principal.agency_id,
@@ -51,8 +51,9 @@ async def create_api_key(
     )
     session.add(api_key)
     await session.flush()
-    audit.record(session, principal, clock, "api_key.created", ("api_key", api_key.id),
-                 scopes=scopes)
+    audit.record(
+        session, principal, clock, "api_key.created", ("api_key", api_key.id), scopes=scopes
+    )
     return api_key, secret.key
 
 

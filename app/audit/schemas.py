@@ -7,6 +7,24 @@ from app.core.schemas import OutputModel, Timestamp
 
 
 class AuditEntryRead(OutputModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "0196f0a9-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                    "occurred_at": "2026-11-25T10:02:11+00:00",
+                    "action": "user.created",
+                    "object_type": "user",
+                    "object_id": "0196f0a9-0000-7c3d-8e4f-5a6b7c8d9e0f",
+                    "user_id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
+                    "api_key_id": "0196f0a8-9999-7b52-9d4e-2f7a1c9e5b10",
+                    "request_id": "9f1c2b7e4d3a4c1b8e2f6a5d7c9b0e1f",
+                    "details": {"role": "consultant"},
+                }
+            ]
+        }
+    }
+
     id: UUID
     occurred_at: Timestamp
     action: str = Field(examples=["api_key.created"])

@@ -10,7 +10,7 @@ from app.users.schemas import UserRead
 
 class TokenResponse(BaseModel):
     access_token: str = Field(examples=["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…"])
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = Field(default="bearer", examples=["bearer"])
     expires_in: int = Field(description="Seconds until the token expires.", examples=[900])
 
 
@@ -20,4 +20,7 @@ class MeRead(BaseModel):
     agency: AgencyRead
     user: UserRead | None = Field(description="The person acting, if any.")
     api_key: ApiKeyRead | None = Field(description="The API key used, if any.")
-    acting_user_id: UUID | None
+    acting_user_id: UUID | None = Field(
+        description="The person acting: you, or the user your API key named in On-Behalf-Of.",
+        examples=["0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10"],
+    )

@@ -17,9 +17,7 @@ from app.core.ids import AgencyId
 from app.core.security import issue_access_token, verify_password
 from app.models import Agency, ApiKey, Role, User
 
-_CANDIDATES = text(
-    "SELECT agency_id, user_id, password_hash, active FROM login_candidates(:email)"
-)
+_CANDIDATES = text("SELECT agency_id, user_id, password_hash, active FROM login_candidates(:email)")
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,12 @@ class Scope(StrEnum):
     events_read = "events:read"
     webhooks_manage = "webhooks:manage"
     users_read = "users:read"
+    users_write = "users:write"
     agency_read = "agency:read"
+
+
+DEFAULT_SCOPES = frozenset(Scope) - {Scope.users_write}
+"""A key made without `scopes` gets these; provisioning users must be asked for explicitly."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,16 @@ async def require_admin(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
+async def require_user_manager(principal: CurrentPrincipal) -> Principal:
+    """Admins; or API keys with `users:write` (provisioning consultants from an HR system or
+    ATS; the service keeps keys away from admin accounts)."""
+    if principal.is_admin or Scope.users_write.value in principal.scopes:
+        return principal
+    if principal.is_person:
+        raise Forbidden("Only an agency admin may manage users.")
+    raise InsufficientScope("This API key lacks: users:write.")
+
+
 def allow(*scopes: Scope) -> object:
     """People of any role, or API keys holding every one of `scopes`."""
 
@@ -183,5 +198,6 @@ def allow(*scopes: Scope) -> object:
 
 
 Admin = Annotated[Principal, Depends(require_admin)]
+UserManager = Annotated[Principal, Depends(require_user_manager)]
 UsersReader = Annotated[Principal, allow(Scope.users_read)]
 AgencyReader = Annotated[Principal, allow(Scope.agency_read)]

@@ -36,7 +36,9 @@ class ProblemDocument(BaseModel):
     detail: str | None = Field(default=None, examples=["No user with that id."])
     instance: str | None = Field(default=None, examples=["/v1/users/5c0e…"])
     request_id: str | None = Field(default=None, examples=["9f1c2b7e4d3a4c1b8e2f6a5d7c9b0e1f"])
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | None = Field(
+        default=None, description="On validation errors: each offending field."
+    )
 
 
 class Problem(Exception):  # noqa: N818 - a Problem is the thing the API answers, not an "Error"

@@ -97,7 +97,7 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[tuple[Row]],
+    stmt: Select[Row],
     order_by: Sequence[InstrumentedAttribute[Any]],
     params: PageParams,
     *,

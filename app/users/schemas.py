@@ -9,12 +9,18 @@ PASSWORD = Field(min_length=12, max_length=256, description="At least 12 charact
 
 
 class UserCreate(InputModel):
-    model_config = {"json_schema_extra": {"examples": [{
-        "email": "priya.shah@northbridge-talent.co.uk",
-        "name": "Priya Shah",
-        "password": "correct-horse-battery-staple",
-        "role": "consultant",
-    }]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "email": "priya.shah@northbridge-talent.co.uk",
+                    "name": "Priya Shah",
+                    "password": "correct-horse-battery-staple",
+                    "role": "consultant",
+                }
+            ]
+        }
+    }
 
     email: Email
     name: str = Field(min_length=1, max_length=200)
@@ -35,16 +41,22 @@ class UserUpdate(UpdateModel):
 
 
 class UserRead(OutputModel):
-    model_config = {"json_schema_extra": {"examples": [{
-        "id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
-        "email": "priya.shah@northbridge-talent.co.uk",
-        "name": "Priya Shah",
-        "role": "consultant",
-        "active": True,
-        "created_at": "2026-11-25T09:30:00+00:00",
-        "updated_at": "2026-11-25T09:30:00+00:00",
-        "last_login_at": None,
-    }]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
+                    "email": "priya.shah@northbridge-talent.co.uk",
+                    "name": "Priya Shah",
+                    "role": "consultant",
+                    "active": True,
+                    "created_at": "2026-11-25T09:30:00+00:00",
+                    "updated_at": "2026-11-25T09:30:00+00:00",
+                    "last_login_at": None,
+                }
+            ]
+        }
+    }
 
     id: UUID
     email: str

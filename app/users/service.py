@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import EmailTaken, LastAdmin, NotFound
+from app.core.errors import EmailTaken, Forbidden, LastAdmin, NotFound
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
@@ -54,9 +54,16 @@ async def _ensure_email_free(
         raise EmailTaken(f"{email} is already a user of your agency.")
 
 
+def _ensure_may_manage(principal: Principal, *roles: Role | None) -> None:
+    """API keys may provision consultants, never admins (no key can mint an admin)."""
+    if not principal.is_person and Role.admin in roles:
+        raise Forbidden("API keys may manage consultants only; ask an admin.")
+
+
 async def create_user(
     session: AsyncSession, principal: Principal, clock: Clock, data: UserCreate
 ) -> User:
+    _ensure_may_manage(principal, data.role)
     await _ensure_email_free(session, principal, data.email)
     now = clock.now()
     user = User(
@@ -101,10 +108,13 @@ async def update_user(
     user = await get_user(session, principal, user_id)
     ensure_match(if_match, user.version)
     fields = changes.model_dump(exclude_unset=True)
+    _ensure_may_manage(principal, user.role, fields.get("role"))
     if "email" in fields and fields["email"] != user.email:
         await _ensure_email_free(session, principal, fields["email"], exclude=user.id)
-    loses_admin = user.role == Role.admin and user.active and (
-        fields.get("role", Role.admin) != Role.admin or fields.get("active") is False
+    loses_admin = (
+        user.role == Role.admin
+        and user.active
+        and (fields.get("role", Role.admin) != Role.admin or fields.get("active") is False)
     )
     if loses_admin:
         await _ensure_another_admin(session, principal, user)
@@ -129,6 +139,7 @@ async def deactivate_user(
 ) -> None:
     user = await get_user(session, principal, user_id)
     ensure_match(if_match, user.version, required=False)
+    _ensure_may_manage(principal, user.role)
     if not user.active:
         return
     if user.role == Role.admin:

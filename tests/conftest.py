@@ -1,0 +1,122 @@
+"""Test harness: a real PostgreSQL (embedded by default, or TEST_DATABASE_URL), migrated as the
+owner; the app and every raw query connect as the runtime role, so RLS is really in force."""
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from psycopg import sql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.clock import FixedClock
+from app.core.db import create_engine
+from app.core.provision import (
+    DatabaseUrls,
+    EmbeddedPostgres,
+    ensure_roles_and_database,
+    migrate,
+    random_password,
+)
+from app.core.settings import Settings
+from app.main import create_app
+from tests.support.tenants import Tenant, make_tenant, new_client
+
+TEST_OWNER = "afterview_test_owner"
+TEST_RUNTIME = "afterview_test_app"
+JWT_SECRET = "test-" + secrets.token_urlsafe(32)
+
+
+class TestDatabase:
+    """Where the tests' databases live, and how to make more of them (for migration tests)."""
+
+    __test__ = False  # not a test class, despite the name
+
+    def __init__(self, superuser_url: str) -> None:
+        self.superuser_url = superuser_url
+        self.password = random_password()
+        self.created: list[str] = []
+
+    def create(self, prefix: str = "afterview_test") -> DatabaseUrls:
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        self.created.append(name)
+        return ensure_roles_and_database(
+            self.superuser_url, name, TEST_OWNER, TEST_RUNTIME, password=self.password
+        )
+
+    def drop_all(self) -> None:
+        with psycopg.connect(self.superuser_url, autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+
+@pytest.fixture(scope="session")
+def test_database() -> Iterator[TestDatabase]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    server: EmbeddedPostgres | None = None
+    tmp: str | None = None
+    if not url:
+        tmp = tempfile.mkdtemp(prefix="afterview-test-")
+        server = EmbeddedPostgres(Path(tmp)).start()
+        url = server.superuser_url()
+    db = TestDatabase(url)
+    try:
+        yield db
+    finally:
+        db.drop_all()
+        if server is not None:
+            server.stop()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_urls(test_database: TestDatabase) -> DatabaseUrls:
+    urls = test_database.create()
+    migrate(urls.owner, TEST_RUNTIME)
+    return urls
+
+
+@pytest.fixture(scope="session")
+async def engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_urls.runtime, pool_size=5, max_overflow=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> FastAPI:
+    settings = Settings(database_url=database_urls.runtime)
+    return create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock)
+
+
+@pytest.fixture
+async def anon(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with new_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def agency_a(app: FastAPI, clock: FixedClock) -> AsyncIterator[Tenant]:
+    async with make_tenant(app, clock, "Agency A") as tenant:
+        yield tenant
+
+
+@pytest.fixture
+async def agency_b(app: FastAPI, clock: FixedClock) -> AsyncIterator[Tenant]:
+    async with make_tenant(app, clock, "Agency B") as tenant:
+        yield tenant

@@ -1,0 +1,253 @@
+"""Logging in, reading access tokens and API keys, and `GET /v1/me`."""
+
+import base64
+import json
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import jwt
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from httpx import AsyncClient, Response
+from sqlalchemy import text
+
+from app.core.clock import FixedClock
+from app.core.db import set_tenant
+from app.core.ids import AgencyId
+from tests.support.tenants import Tenant, new_client, unique_email
+
+TOKEN_TTL_SECONDS = 900
+
+
+def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["type"].endswith("/" + slug), body
+    assert body["status"] == status
+    return body
+
+
+def assert_invalid_token(response: Response) -> None:
+    assert_problem(response, 401, "invalid-token")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def log_in(anon: AsyncClient, email: str, password: str) -> Response:
+    return await anon.post("/v1/auth/token", data={"username": email, "password": password})
+
+
+async def get_me(app: FastAPI, credential: str) -> Response:
+    async with new_client(app, credential) as client:
+        return await client.get("/v1/me")
+
+
+def b64url(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def bearer_of(client: AsyncClient) -> str:
+    return str(client.headers["authorization"]).removeprefix("Bearer ")
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+# --- POST /v1/auth/token ------------------------------------------------------------------------
+
+
+async def test_login_issues_a_bearer_token_that_identifies_the_user(
+    app: FastAPI, anon: AsyncClient, agency_a: Tenant
+) -> None:
+    user = await agency_a.add_user("consultant")
+
+    response = await log_in(anon, user["email"], user["password"])
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == TOKEN_TTL_SECONDS
+    assert response.headers["cache-control"] == "no-store"
+    me = await get_me(app, body["access_token"])
+    assert me.status_code == 200, me.text
+    assert me.json()["user"]["id"] == user["id"]
+
+
+async def test_login_email_is_case_insensitive(anon: AsyncClient, agency_a: Tenant) -> None:
+    user = await agency_a.add_user("consultant")
+
+    response = await log_in(anon, user["email"].upper(), user["password"])
+
+    assert response.status_code == 200, response.text
+    assert response.json()["access_token"]
+
+
+async def test_wrong_password_is_refused(anon: AsyncClient, agency_a: Tenant) -> None:
+    response = await log_in(anon, agency_a.admin_email, agency_a.admin_password + "x")
+
+    body = assert_problem(response, 401, "invalid-credentials")
+    assert "access_token" not in body
+
+
+async def test_unknown_email_is_refused_like_a_wrong_password(
+    anon: AsyncClient, agency_a: Tenant
+) -> None:
+    response = await log_in(anon, unique_email("nobody"), agency_a.admin_password)
+
+    body = assert_problem(response, 401, "invalid-credentials")
+    assert "access_token" not in body
+
+
+async def test_password_is_stored_as_argon2id(app: FastAPI, agency_a: Tenant) -> None:
+    user = await agency_a.add_user("consultant")
+
+    async with app.state.sessions() as session, session.begin():
+        await set_tenant(session, AgencyId(agency_a.agency_id))
+        stored = await session.scalar(
+            text("SELECT password_hash FROM app_user WHERE agency_id = :agency AND id = :id"),
+            {"agency": agency_a.agency_id, "id": UUID(user["id"])},
+        )
+
+    assert isinstance(stored, str)
+    assert stored.startswith("$argon2id$")
+    assert user["password"] not in stored
+    assert PasswordHasher().verify(stored, user["password"])
+
+
+# --- Access tokens that must not be accepted ----------------------------------------------------
+
+
+async def test_token_signed_with_another_secret_is_refused(app: FastAPI, agency_a: Tenant) -> None:
+    genuine = bearer_of(agency_a.admin)
+    assert (await get_me(app, genuine)).status_code == 200
+    forged = jwt.encode(unverified_claims(genuine), "not-the-secret-" + "x" * 32, "HS256")
+
+    assert_invalid_token(await get_me(app, forged))
+
+
+async def test_token_with_tampered_claims_is_refused(app: FastAPI, agency_a: Tenant) -> None:
+    consultant = await agency_a.add_user("consultant")
+    client = await agency_a.client_as(consultant)
+    assert (await client.get("/v1/me")).status_code == 200
+    header, _, signature = bearer_of(client).split(".")
+    claims = unverified_claims(bearer_of(client))
+    claims["sub"] = str(agency_a.admin_id)  # claim to be the admin, keep the old signature
+    tampered = f"{header}.{b64url(claims)}.{signature}"
+
+    assert_invalid_token(await get_me(app, tampered))
+
+
+async def test_hand_built_alg_none_token_is_refused(app: FastAPI, agency_a: Tenant) -> None:
+    genuine = bearer_of(agency_a.admin)
+    claims = unverified_claims(genuine)
+    unsigned = f"{b64url({'alg': 'none', 'typ': 'JWT'})}.{b64url(claims)}."
+
+    assert_invalid_token(await get_me(app, unsigned))
+
+
+async def test_pyjwt_alg_none_token_is_refused(app: FastAPI, agency_a: Tenant) -> None:
+    genuine = bearer_of(agency_a.admin)
+    unsigned = jwt.encode(unverified_claims(genuine), None, algorithm="none")
+    assert jwt.get_unverified_header(unsigned)["alg"] == "none"
+
+    assert_invalid_token(await get_me(app, unsigned))
+
+
+async def test_token_expires_after_its_ttl(
+    app: FastAPI, anon: AsyncClient, clock: FixedClock, agency_a: Tenant
+) -> None:
+    issued_at = clock.now()
+    response = await log_in(anon, agency_a.admin_email, agency_a.admin_password)
+    token = response.json()["access_token"]
+
+    clock.set(issued_at + timedelta(seconds=TOKEN_TTL_SECONDS - 1))
+    assert (await get_me(app, token)).status_code == 200
+
+    clock.set(issued_at + timedelta(seconds=TOKEN_TTL_SECONDS + 1))
+    assert_invalid_token(await get_me(app, token))
+
+
+async def test_token_of_a_deactivated_user_stops_working(app: FastAPI, agency_a: Tenant) -> None:
+    user = await agency_a.add_user("consultant")
+    client = await agency_a.client_as(user)
+    assert (await client.get("/v1/me")).status_code == 200
+
+    etag = (await agency_a.admin.get(f"/v1/users/{user['id']}")).headers["etag"]
+    deleted = await agency_a.admin.delete(f"/v1/users/{user['id']}", headers={"If-Match": etag})
+    assert deleted.status_code == 204, deleted.text
+
+    assert_invalid_token(await client.get("/v1/me"))
+
+
+async def test_garbage_bearer_token_is_refused(app: FastAPI) -> None:
+    assert_invalid_token(await get_me(app, "not.a.jwt"))
+
+
+async def test_no_credential_means_authentication_required(anon: AsyncClient) -> None:
+    response = await anon.get("/v1/me")
+
+    assert_problem(response, 401, "authentication-required")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+# --- GET /v1/me ---------------------------------------------------------------------------------
+
+
+async def test_me_as_a_consultant(agency_a: Tenant) -> None:
+    user = await agency_a.add_user("consultant")
+    client = await agency_a.client_as(user)
+
+    response = await client.get("/v1/me")
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["agency"]["id"] == str(agency_a.agency_id)
+    assert body["user"]["id"] == user["id"]
+    assert body["user"]["email"] == user["email"]
+    assert body["user"]["role"] == "consultant"
+    assert "password" not in body["user"]
+    assert "password_hash" not in body["user"]
+    assert body["api_key"] is None
+    assert body["acting_user_id"] == user["id"]
+
+
+async def test_me_with_an_api_key(agency_a: Tenant) -> None:
+    key = await agency_a.api_key()
+    client = agency_a.client_with_key(key["key"])
+
+    response = await client.get("/v1/me")
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["agency"]["id"] == str(agency_a.agency_id)
+    assert body["api_key"]["id"] == key["id"]
+    assert "key" not in body["api_key"]
+    assert body["user"] is None
+    assert body["acting_user_id"] is None
+
+
+async def test_me_with_an_api_key_on_behalf_of_a_user(agency_a: Tenant) -> None:
+    key = await agency_a.api_key()
+    user = await agency_a.add_user("consultant")
+    client = agency_a.client_with_key(key["key"])
+
+    response = await client.get("/v1/me", headers={"On-Behalf-Of": user["id"]})
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["api_key"]["id"] == key["id"]
+    assert body["user"]["id"] == user["id"]
+    assert body["acting_user_id"] == user["id"]
+
+
+async def test_a_token_is_bound_to_its_agency(agency_a: Tenant, agency_b: Tenant) -> None:
+    response = await agency_b.admin.get("/v1/me")
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["agency"]["id"] == str(agency_b.agency_id)
+    assert body["user"]["id"] == str(agency_b.admin_id)
