@@ -71,6 +71,11 @@ def create_agency_with_cli(env: dict[str, str], name: str, email: str, password:
     return UUID(created["agency_id"])
 
 
+def message_lines(stderr: str) -> list[str]:
+    """What the command said on stderr, less blank lines and the closing "Afterview stopped."."""
+    return [line for line in stderr.splitlines() if line.strip() and line != "Afterview stopped."]
+
+
 def assert_clean_exit(code: int, signum: signal.Signals) -> None:
     # Stopped by its own handler (0, or 128 + signal), not killed by the signal (negative).
     assert code in (0, 128 + signum), f"exit code {code} after {signum.name}"
@@ -206,14 +211,29 @@ def test_serve_refuses_an_unsafe_role_or_unmigrated_database(
         AFTERVIEW_DATA_DIR=str(tmp_path / "unused"),
     )
 
-    result = run_cli("serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env, timeout=30)
+    result = run_cli(
+        "serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env, timeout=30
+    )
 
     assert result.returncode != 0
-    assert "Traceback" not in result.stderr, result.stderr
-    refusals = [line for line in result.stderr.splitlines() if "refusing to start" in line]
-    assert len(refusals) == 1, result.stderr
-    assert reason in refusals[0], result.stderr
+    [refusal] = message_lines(result.stderr)
+    assert "refusing to start" in refusal
+    assert reason in refusal
     assert not (tmp_path / "unused").exists(), "serve with DATABASE_URL touched the data dir"
+
+
+def test_cli_errors_are_one_plain_line(tmp_path: Path) -> None:
+    """A message quoting user input neither wraps nor is read as console markup."""
+    email = "[/b]" + "x" * 80 + "@agency.example.com"
+    env = cli_env(AFTERVIEW_DATA_DIR=str(tmp_path / "unused"))
+
+    result = run_cli(
+        "agency", "create", "Agency", "--admin-email", email, "--admin-password", "p" * 16, env=env
+    )
+
+    assert result.returncode == 1
+    assert message_lines(result.stderr) == [f"afterview: not a valid email address: {email}"]
+    assert not (tmp_path / "unused").exists()
 
 
 # --- 3. Deployment mode: migrate as the owner, run as the runtime role -----------------------
@@ -301,9 +321,7 @@ def application_objects(owner_url: str) -> dict[str, set[str]]:
         """,
     }
     with connect(owner_url) as conn:
-        return {
-            kind: {row[0] for row in conn.execute(query)} for kind, query in queries.items()
-        }
+        return {kind: {row[0] for row in conn.execute(query)} for kind, query in queries.items()}
 
 
 def test_migrations_are_reversible(test_database: TestDatabase) -> None:
@@ -316,7 +334,11 @@ def test_migrations_are_reversible(test_database: TestDatabase) -> None:
     assert upgraded["relations"] >= APPLICATION_TABLES
 
     command.downgrade(config, "base")
-    assert application_objects(urls.owner) == {"relations": set(), "functions": set(), "types": set()}
+    assert application_objects(urls.owner) == {
+        "relations": set(),
+        "functions": set(),
+        "types": set(),
+    }
 
     command.upgrade(config, "head")
     assert application_objects(urls.owner) == upgraded

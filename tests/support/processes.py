@@ -40,7 +40,9 @@ def cli_env(**settings: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run `afterview *args` to completion (killed if it outlives `timeout`)."""
     return subprocess.run(  # noqa: S603 - a fixed executable and arguments chosen by the tests
         [afterview_executable(), *args],

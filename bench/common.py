@@ -1,0 +1,46 @@
+"""Shared set-up for benchmarks: a PostgreSQL to measure against, migrated, with runtime URLs."""
+
+import os
+import secrets
+import statistics
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.core.provision import (
+    DatabaseUrls,
+    EmbeddedPostgres,
+    ensure_roles_and_database,
+    migrate,
+    random_password,
+)
+
+
+@contextmanager
+def bench_database() -> Iterator[DatabaseUrls]:
+    """A fresh migrated database on BENCH_DATABASE_URL (a superuser URL) or an embedded server."""
+    url = os.environ.get("BENCH_DATABASE_URL")
+    server = None
+    if not url:
+        server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="afterview-bench-"))).start()
+        url = server.superuser_url()
+    name = f"afterview_bench_{secrets.token_hex(3)}"
+    urls = ensure_roles_and_database(
+        url, name, "afterview_bench_owner", "afterview_bench_app", password=random_password()
+    )
+    migrate(urls.owner, "afterview_bench_app")
+    try:
+        yield urls
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def summarize(label: str, seconds: Sequence[float], wall: float) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return (
+        f"{label:<44} n={len(ms):>6}  median={statistics.median(ms):7.3f} ms  "
+        f"p99={p99:7.3f} ms  rps={len(ms) / wall:9.1f}"
+    )
