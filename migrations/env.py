@@ -4,7 +4,7 @@
 import os
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from app.core.db import SYNC_DRIVER, to_sqlalchemy_url
 from app.models import Base
@@ -33,6 +33,8 @@ def run_migrations_online() -> None:
             connection=connection, target_metadata=target_metadata, compare_server_default=True
         )
         with context.begin_transaction():
+            # Two processes migrating at once (a deploy racing a CLI call) take turns.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('afterview-migrate'))"))
             context.run_migrations()
     engine.dispose()
 

@@ -112,28 +112,27 @@ def migrate(owner_url: str, runtime_role: str, revision: str = "head") -> None:
 
 
 def grant_runtime_role(owner_url: str, runtime_role: str) -> None:
+    """Grant in one transaction, so a running service never sees a half-granted role."""
     role = sql.Identifier(runtime_role)
-    with connect(owner_url) as conn:
-        schema = conn.execute("SELECT current_schema()").fetchone()
-        assert schema is not None
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            )
-        ]
-        conn.execute(
-            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema[0]), role)
-        )
-        for table in tables:
+    with psycopg.connect(to_libpq_url(owner_url)) as conn, conn.transaction():
+        schema = sql.Identifier(_one(conn, "SELECT current_schema()"))
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        ).fetchall()
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+        for (table,) in tables:
             ident = sql.Identifier(table)
             conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(ident, role))
             conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(_privileges(table), ident, role))
         conn.execute(
-            sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(
-                sql.Identifier(schema[0]), role
-            )
+            sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(schema, role)
         )
+
+
+def _one(conn: psycopg.Connection, query: str) -> str:
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def _privileges(table: str) -> sql.Composable:
