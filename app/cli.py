@@ -15,6 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.panel import Panel
+from rich.text import Text
 
 from app.core.provision import (
     DatabaseUrls,
@@ -38,7 +39,8 @@ DEMO_EMAIL = "admin@demo-agency.example.com"
 
 
 def fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]afterview:[/] {message}")
+    """Print one plain line (never wrapped, never read as markup) and exit 1."""
+    console.print(Text.assemble(("afterview:", "bold red"), " ", message), soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -105,11 +107,12 @@ def serve(
                 settings.model_copy(update={"database_url": urls.runtime}), jwt_secret=secret
             )
             console.print(f"Afterview on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-            uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+            try:
+                uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+            finally:
+                console.print("Afterview stopped.")
     except KeyboardInterrupt:
         pass
-    finally:
-        console.print("Afterview stopped.")
 
 
 async def _seed_demo(runtime_url: str, settings: Settings, host: str, port: int) -> None:
@@ -220,3 +223,7 @@ def openapi_command(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

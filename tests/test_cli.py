@@ -216,9 +216,10 @@ def test_serve_refuses_an_unsafe_role_or_unmigrated_database(
     )
 
     assert result.returncode != 0
-    [refusal] = message_lines(result.stderr)
-    assert "refusing to start" in refusal
-    assert reason in refusal
+    lines = message_lines(result.stderr)
+    assert len(lines) == 1, result.stderr  # one line, no traceback, not wrapped
+    assert "refusing to start" in lines[0]
+    assert reason in lines[0]
     assert not (tmp_path / "unused").exists(), "serve with DATABASE_URL touched the data dir"
 
 

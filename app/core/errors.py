@@ -41,7 +41,7 @@ class ProblemDocument(BaseModel):
     )
 
 
-class Problem(Exception):  # noqa: N818 - a Problem is the thing the API answers, not an "Error"
+class Problem(Exception):
     """Base of every problem type. Subclasses set slug, status and title."""
 
     slug: ClassVar[str] = "about:blank"
