@@ -171,7 +171,7 @@ async def test_token_expires_after_its_ttl(
     assert_invalid_token(await get_me(app, token))
 
 
-async def test_token_of_a_deactivated_user_stops_working(app: FastAPI, agency_a: Tenant) -> None:
+async def test_token_of_a_deactivated_user_stops_working(agency_a: Tenant) -> None:
     user = await agency_a.add_user("consultant")
     client = await agency_a.client_as(user)
     assert (await client.get("/v1/me")).status_code == 200

@@ -24,8 +24,8 @@ async def update_agency(
     session: SessionDep,
     clock: ClockDep,
     changes: AgencyUpdate,
-    if_match: IfMatch,
     response: Response,
+    if_match: IfMatch = None,
 ) -> AgencyRead:
     agency = await service.update_agency(session, principal, clock, changes, if_match)
     set_etag(response, agency.version)

@@ -66,8 +66,8 @@ async def update_user(
     clock: ClockDep,
     user_id: UUID,
     changes: UserUpdate,
-    if_match: IfMatch,
     response: Response,
+    if_match: IfMatch = None,
 ) -> UserRead:
     user = await service.update_user(session, principal, clock, user_id, changes, if_match)
     set_etag(response, user.version)
@@ -81,6 +81,10 @@ async def update_user(
     description="The user can no longer log in; their name stays on history. Idempotent.",
 )
 async def deactivate_user(
-    principal: UserManager, session: SessionDep, clock: ClockDep, user_id: UUID, if_match: IfMatch
+    principal: UserManager,
+    session: SessionDep,
+    clock: ClockDep,
+    user_id: UUID,
+    if_match: IfMatch = None,
 ) -> None:
     await service.deactivate_user(session, principal, clock, user_id, if_match)
