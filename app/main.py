@@ -10,9 +10,11 @@ from app.agency.router import router as agency_router
 from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.candidates.router import router as candidates_router
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, session_factory
 from app.core.errors import ProblemDocument, install_handlers
+from app.core.idempotency import Replay, replay_response
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.health.router import router as health_router
@@ -77,6 +79,7 @@ def create_app(
         app.state.sessions = session_factory(engine)
 
     install_handlers(app)
+    app.add_exception_handler(Replay, replay_response)
     app.add_middleware(RequestIdMiddleware)
     for router in (
         health_router,
@@ -85,6 +88,7 @@ def create_app(
         users_router,
         api_keys_router,
         audit_router,
+        candidates_router,
     ):
         app.include_router(router)
     return app

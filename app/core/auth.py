@@ -200,4 +200,6 @@ def allow(*scopes: Scope) -> object:
 Admin = Annotated[Principal, Depends(require_admin)]
 UserManager = Annotated[Principal, Depends(require_user_manager)]
 UsersReader = Annotated[Principal, allow(Scope.users_read)]
+RecordsReader = Annotated[Principal, allow(Scope.records_read)]
+RecordsWriter = Annotated[Principal, allow(Scope.records_write)]
 AgencyReader = Annotated[Principal, allow(Scope.agency_read)]

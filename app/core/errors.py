@@ -128,6 +128,58 @@ class PreconditionRequired(Problem):
     slug, status, title = "precondition-required", 428, "If-Match is required for updates"
 
 
+class IdempotencyKeyReused(Problem):
+    slug, status, title = (
+        "idempotency-key-reused",
+        422,
+        "That Idempotency-Key was used with a different request",
+    )
+
+
+class IdempotencyKeyInFlight(Problem):
+    slug, status, title = (
+        "idempotency-key-in-flight",
+        409,
+        "A request with that Idempotency-Key is still being processed",
+    )
+
+
+class ExternalIdTaken(Problem):
+    slug, status, title = "external-id-taken", 409, "Another record already has that external_id"
+
+
+class ApplicationExists(Problem):
+    slug, status, title = (
+        "application-exists",
+        409,
+        "That candidate already has an application for that vacancy",
+    )
+
+
+class InUse(Problem):
+    slug, status, title = "in-use", 409, "Other records depend on this one"
+
+
+class InterviewAlreadyHeld(Problem):
+    slug, status, title = "interview-already-held", 409, "The interview has already started"
+
+
+class InterviewCancelled(Problem):
+    slug, status, title = "interview-cancelled", 409, "The interview was cancelled"
+
+
+class ReferenceNotFound(Problem):
+    slug, status, title = "reference-not-found", 422, "A record the body refers to does not exist"
+
+
+class InterviewerNotAtClient(Problem):
+    slug, status, title = (
+        "interviewer-not-at-client",
+        422,
+        "Interviewers must be contacts of the vacancy's client",
+    )
+
+
 class ServiceUnavailable(Problem):
     slug, status, title = "service-unavailable", 503, "The service cannot answer right now"
 

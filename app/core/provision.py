@@ -28,7 +28,7 @@ EMBEDDED_RUNTIME = "afterview_app"
 EMBEDDED_DATABASE = "afterview"
 
 # Tables the runtime role may only read and append to.
-APPEND_ONLY_TABLES = frozenset({"audit_entry"})
+APPEND_ONLY_TABLES = frozenset({"audit_entry", "event"})
 # Tables the runtime role may never delete from.
 NO_DELETE_TABLES = frozenset({"agency", "app_user", "api_key"})
 

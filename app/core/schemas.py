@@ -10,6 +10,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     PlainSerializer,
+    StringConstraints,
     model_validator,
 )
 
@@ -44,9 +45,27 @@ def _lower(value: str) -> str:
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 """An email address, compared and stored in lower case."""
 
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-.]{5,38}$"),
+]
+"""A phone number: digits, spaces, brackets, dots and dashes, optionally starting with +."""
+
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""The integrator's own id for a record; unique per agency and kind."""
+
 Timestamp = Annotated[
     AwareDatetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")
 ]
 """RFC 3339 with an explicit offset."""
 
-__all__ = ["Email", "InputModel", "OutputModel", "Timestamp", "UpdateModel", "datetime"]
+__all__ = [
+    "Email",
+    "ExternalId",
+    "InputModel",
+    "OutputModel",
+    "Phone",
+    "Timestamp",
+    "UpdateModel",
+    "datetime",
+]

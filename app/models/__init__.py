@@ -4,6 +4,41 @@ from app.models.agency import Agency
 from app.models.api_key import ApiKey
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.candidate import Candidate, Referee
+from app.models.client import Client, ClientContact
+from app.models.event import Event
+from app.models.idempotency import IdempotencyKey
+from app.models.pipeline import (
+    Application,
+    ApplicationStatus,
+    Interview,
+    InterviewFormat,
+    InterviewInterviewer,
+    InterviewStatus,
+    OfferLikelihood,
+    Vacancy,
+)
 from app.models.user import Role, User
 
-__all__ = ["Agency", "ApiKey", "AuditEntry", "Base", "Role", "User"]
+__all__ = [
+    "Agency",
+    "ApiKey",
+    "Application",
+    "ApplicationStatus",
+    "AuditEntry",
+    "Base",
+    "Candidate",
+    "Client",
+    "ClientContact",
+    "Event",
+    "IdempotencyKey",
+    "Interview",
+    "InterviewFormat",
+    "InterviewInterviewer",
+    "InterviewStatus",
+    "OfferLikelihood",
+    "Referee",
+    "Role",
+    "User",
+    "Vacancy",
+]

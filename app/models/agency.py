@@ -4,10 +4,10 @@ from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
-from app.models.base import Base, Timestamps
+from app.models.base import Base, Timestamps, Versioned
 
 
-class Agency(Timestamps, Base):
+class Agency(Timestamps, Versioned, Base):
     """The tenant. Its own row is visible only inside a transaction scoped to it."""
 
     __tablename__ = "agency"
@@ -33,6 +33,3 @@ class Agency(Timestamps, Base):
     sender_name: Mapped[str | None] = mapped_column(String(200))
     sender_email: Mapped[str | None] = mapped_column(String(320))
     retention_days: Mapped[int] = mapped_column(Integer, server_default="730")
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}

@@ -1,10 +1,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, TenantOwned, Timestamps
+from app.models.base import Base, TenantOwned, Timestamps, Versioned
 
 
 class Role(StrEnum):
@@ -12,7 +12,7 @@ class Role(StrEnum):
     consultant = "consultant"
 
 
-class User(TenantOwned, Timestamps, Base):
+class User(TenantOwned, Timestamps, Versioned, Base):
     """A consultant or admin of one agency. Deactivated, never deleted: history keeps the name."""
 
     __tablename__ = "app_user"
@@ -27,6 +27,3 @@ class User(TenantOwned, Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     last_login_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,261 @@
+"""What every synced record shares: lookups scoped to the caller's agency, sync-ordered lists,
+create / update / upsert-by-external-id / delete with ETags and events.
+
+A domain subclasses `RecordService` and adds its rules in `check` (and `application_of` when
+its events belong on an application's timeline).
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar, cast
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.errors import ExternalIdTaken, FieldError, NotFound, ReferenceNotFound
+from app.core.etag import ensure_match
+from app.core.pagination import PageParams, paginate
+from app.events.service import record_event
+from app.models.base import Base, TenantOwned, TenantRecord
+
+ModelT = TypeVar("ModelT", bound=TenantRecord)
+T = TypeVar("T", bound=TenantOwned)
+
+
+async def owned(
+    session: AsyncSession, model: type[T], principal: Principal, record_id: UUID
+) -> T | None:
+    """The caller's agency's row with that id, or None (another agency's row is None too)."""
+    found: T | None = await session.scalar(
+        select(model).where(model.agency_id == principal.agency_id, model.id == record_id)
+    )
+    return found
+
+
+async def referenced(
+    session: AsyncSession, model: type[T], principal: Principal, record_id: UUID, field: str
+) -> T:
+    """A row a request body points at; 422 naming the field when it is not the caller's."""
+    found = await owned(session, model, principal, record_id)
+    if found is None:
+        kind = str(getattr(model, "__tablename__", "record")).replace("_", " ")
+        message = f"no {kind} with id {record_id}"
+        raise ReferenceNotFound(
+            f"{field}: {message}.",
+            errors=[FieldError(field=field, location="body", message=message).model_dump()],
+        )
+    return found
+
+
+class RecordService(Generic[ModelT]):
+    model: ClassVar[type[Any]]
+    label: ClassVar[str]
+    """Human name, also the event prefix: `candidate` → `candidate.created`."""
+
+    # -- hooks -------------------------------------------------------------------------------
+    async def check(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        values: dict[str, Any],
+        current: ModelT | None,
+    ) -> None:
+        """Enforce the domain's rules on the values about to be written (raise a Problem)."""
+
+    def application_of(self, record: ModelT) -> UUID | None:
+        """The application whose timeline shows this record's events, if any."""
+        return None
+
+    async def write_extra(
+        self, session: AsyncSession, principal: Principal, record: ModelT, data: BaseModel
+    ) -> list[str]:
+        """Write body fields that are not columns (e.g. association rows); return the names
+        of those that changed."""
+        return []
+
+    def _columns(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k in self.model.__table__.columns}
+
+    # -- reads -------------------------------------------------------------------------------
+    async def get(self, session: AsyncSession, principal: Principal, record_id: UUID) -> ModelT:
+        found = await owned(session, self.model, principal, record_id)
+        if found is None:
+            raise NotFound(f"No {self.label} with that id.")
+        return cast(ModelT, found)
+
+    def base_query(self, principal: Principal) -> Select[Any]:
+        return select(self.model).where(self.model.agency_id == principal.agency_id)
+
+    async def page(
+        self,
+        session: AsyncSession,
+        stmt: Select[Any],
+        params: PageParams,
+        updated_after: datetime | None = None,
+    ) -> tuple[list[ModelT], str | None]:
+        """Ordered by `(updated_at, id)`: an integrator walks pages with the cursor, and later
+        resumes with `updated_after` set to the last `updated_at` it saw."""
+        if updated_after is not None:
+            stmt = stmt.where(self.model.updated_at > updated_after)
+        return await paginate(session, stmt, [self.model.updated_at, self.model.id], params)
+
+    # -- writes ------------------------------------------------------------------------------
+    async def create(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        data: BaseModel,
+        **fixed: Any,
+    ) -> ModelT:
+        values = {**data.model_dump(), **fixed}
+        await self.check(session, principal, values, None)
+        values = self._columns(values)
+        if values.get("external_id") is not None:
+            await self._ensure_external_id_free(session, principal, values["external_id"], None)
+        now = clock.now()
+        record: ModelT = self.model(
+            agency_id=principal.agency_id, created_at=now, updated_at=now, **values
+        )
+        session.add(record)
+        await session.flush()
+        await self.write_extra(session, principal, record, data)
+        record_event(
+            session,
+            principal,
+            clock,
+            f"{self.label}.created",
+            record.id,
+            application_id=self.application_of(record),
+        )
+        return record
+
+    async def update(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        record_id: UUID,
+        changes: BaseModel,
+        if_match: str | None,
+    ) -> ModelT:
+        record = await self.get(session, principal, record_id)
+        ensure_match(if_match, record.version)
+        return await self._apply(session, principal, clock, record, changes, partial=True)
+
+    async def upsert(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        external_id: str,
+        data: BaseModel,
+        if_match: str | None,
+    ) -> tuple[ModelT, bool]:
+        """Create or replace the record the integrator knows as `external_id`."""
+        existing = await self._by_external_id(session, principal, external_id)
+        if existing is None:
+            try:
+                async with session.begin_nested():
+                    created = await self.create(
+                        session, principal, clock, data, external_id=external_id
+                    )
+                return created, True
+            except IntegrityError:  # a concurrent PUT created it first: update that one
+                existing = await self._by_external_id(session, principal, external_id)
+                if existing is None:
+                    raise
+        ensure_match(if_match, existing.version, required=False)
+        return await self._apply(session, principal, clock, existing, data, partial=False), False
+
+    async def delete(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        record_id: UUID,
+        if_match: str | None,
+    ) -> None:
+        record = await self.get(session, principal, record_id)
+        ensure_match(if_match, record.version, required=False)
+        await self.check_delete(session, principal, record)
+        record_event(
+            session,
+            principal,
+            clock,
+            f"{self.label}.deleted",
+            record.id,
+            application_id=self.application_of(record),
+        )
+        await session.delete(record)
+        await session.flush()
+
+    async def check_delete(
+        self, session: AsyncSession, principal: Principal, record: ModelT
+    ) -> None:
+        """Refuse (raise a Problem) when other records depend on this one."""
+
+    # -- internals ---------------------------------------------------------------------------
+    async def _apply(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        record: ModelT,
+        data: BaseModel,
+        *,
+        partial: bool,
+    ) -> ModelT:
+        values = data.model_dump(exclude_unset=partial)
+        await self.check(session, principal, values, record)
+        values = self._columns(values)
+        if values.get("external_id") not in (None, getattr(record, "external_id", None)):
+            await self._ensure_external_id_free(
+                session, principal, values["external_id"], record.id
+            )
+        changed = sorted(k for k, v in values.items() if getattr(record, k) != v)
+        for name in changed:
+            setattr(record, name, values[name])
+        extra_changed = await self.write_extra(session, principal, record, data)
+        if changed or extra_changed:
+            record.updated_at = clock.now()
+            await session.flush()
+            record_event(
+                session,
+                principal,
+                clock,
+                f"{self.label}.updated",
+                record.id,
+                application_id=self.application_of(record),
+                fields=sorted({*changed, *extra_changed}),
+            )
+        return record
+
+    async def _by_external_id(
+        self, session: AsyncSession, principal: Principal, external_id: str
+    ) -> ModelT | None:
+        found: ModelT | None = await session.scalar(
+            self.base_query(principal).where(self.model.external_id == external_id)
+        )
+        return found
+
+    async def _ensure_external_id_free(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        external_id: str,
+        exclude: UUID | None,
+    ) -> None:
+        other = await self._by_external_id(session, principal, external_id)
+        if other is not None and other.id != exclude:
+            raise ExternalIdTaken(
+                f"{self.label} {other.id} already has external_id {external_id!r}.",
+                existing_id=str(other.id),
+            )
+
+
+__all__ = ["Base", "RecordService", "owned", "referenced"]

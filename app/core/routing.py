@@ -1,0 +1,34 @@
+"""Small helpers routers share: query types, and answering with a record and its ETag."""
+
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+from fastapi import Path, Query, Response, status
+from pydantic import AwareDatetime, BaseModel
+
+from app.core.etag import set_etag
+from app.core.schemas import ExternalId
+
+M = TypeVar("M", bound=BaseModel)
+
+UpdatedAfter = Annotated[
+    AwareDatetime | None,
+    Query(description="Only records changed after this instant (RFC 3339, with offset)."),
+]
+ExternalIdPath = Annotated[ExternalId, Path(description="Your system's id for the record.")]
+
+
+def with_etag(response: Response, body: M, version: int) -> M:
+    set_etag(response, version)
+    return body
+
+
+def upserted(response: Response, body: M, version: int, created: bool, location: str) -> M:
+    """201 with Location when the PUT created the record, 200 when it replaced it."""
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    if created:
+        response.headers["Location"] = location
+    return with_etag(response, body, version)
+
+
+__all__ = ["ExternalIdPath", "UpdatedAfter", "datetime", "upserted", "with_etag"]

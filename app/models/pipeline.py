@@ -1,0 +1,146 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, Record
+
+
+class OfferLikelihood(StrEnum):
+    unknown = "unknown"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class ApplicationStatus(StrEnum):
+    active = "active"
+    offer = "offer"
+    placed = "placed"
+    unsuccessful = "unsuccessful"
+    withdrawn = "withdrawn"
+
+
+class InterviewFormat(StrEnum):
+    in_person = "in_person"
+    video = "video"
+    phone = "phone"
+
+
+class InterviewStatus(StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+def _one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+class Vacancy(Record, Base):
+    """A client's role."""
+
+    __tablename__ = "vacancy"
+
+    client_id: Mapped[UUID]
+    title: Mapped[str] = mapped_column(String(200))
+    hiring_contact_id: Mapped[UUID | None]
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            ForeignKeyConstraint(["agency_id", "client_id"], ["client.agency_id", "client.id"]),
+            ForeignKeyConstraint(
+                ["agency_id", "hiring_contact_id"],
+                ["client_contact.agency_id", "client_contact.id"],
+            ),
+            Index(None, "agency_id", "client_id"),
+        )
+
+
+class Application(Record, Base):
+    """A candidate put forward for a vacancy. Closed by a decision or an outcome, never deleted."""
+
+    __tablename__ = "application"
+
+    candidate_id: Mapped[UUID]
+    vacancy_id: Mapped[UUID]
+    consultant_id: Mapped[UUID | None]
+    offer_likelihood: Mapped[OfferLikelihood] = mapped_column(String(20), server_default="unknown")
+    status: Mapped[ApplicationStatus] = mapped_column(String(20), server_default="active")
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            ForeignKeyConstraint(
+                ["agency_id", "candidate_id"], ["candidate.agency_id", "candidate.id"]
+            ),
+            ForeignKeyConstraint(["agency_id", "vacancy_id"], ["vacancy.agency_id", "vacancy.id"]),
+            ForeignKeyConstraint(
+                ["agency_id", "consultant_id"], ["app_user.agency_id", "app_user.id"]
+            ),
+            Index(
+                "uq_application_agency_id_candidate_id_vacancy_id",
+                "agency_id",
+                "candidate_id",
+                "vacancy_id",
+                unique=True,
+            ),
+            Index(None, "agency_id", "vacancy_id"),
+            Index(None, "agency_id", "consultant_id", "status"),
+            _one_of("offer_likelihood", OfferLikelihood),
+            _one_of("status", ApplicationStatus),
+        )
+
+
+class Interview(Record, Base):
+    """One round of an application: when, how, and with which of the client's contacts."""
+
+    __tablename__ = "interview"
+
+    application_id: Mapped[UUID]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    round: Mapped[int | None] = mapped_column(Integer)
+    format: Mapped[InterviewFormat] = mapped_column(String(20))
+    status: Mapped[InterviewStatus] = mapped_column(String(20), server_default="scheduled")
+    cancelled_at: Mapped[datetime | None]
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            ForeignKeyConstraint(
+                ["agency_id", "application_id"], ["application.agency_id", "application.id"]
+            ),
+            CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+            CheckConstraint("round IS NULL OR round >= 1", name="round_positive"),
+            _one_of("format", InterviewFormat),
+            _one_of("status", InterviewStatus),
+            Index(None, "agency_id", "application_id", "starts_at"),
+            Index(None, "agency_id", "starts_at"),
+        )
+
+
+class InterviewInterviewer(Base):
+    """Which client contacts sit on an interview's panel."""
+
+    __tablename__ = "interview_interviewer"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_id", "interview_id"],
+            ["interview.agency_id", "interview.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["agency_id", "contact_id"], ["client_contact.agency_id", "client_contact.id"]
+        ),
+        Index(None, "agency_id", "contact_id"),
+    )
+
+    agency_id: Mapped[UUID] = mapped_column(primary_key=True)
+    interview_id: Mapped[UUID] = mapped_column(primary_key=True)
+    contact_id: Mapped[UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, server_default="0")
