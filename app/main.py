@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.agency.router import router as agency_router
 from app.api_keys.router import router as api_keys_router
+from app.applications.router import router as applications_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.candidates.router import router as candidates_router
+from app.clients.router import router as clients_router
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, session_factory
 from app.core.errors import ProblemDocument, install_handlers
@@ -18,7 +20,9 @@ from app.core.idempotency import Replay, replay_response
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.health.router import router as health_router
+from app.interviews.router import router as interviews_router
 from app.users.router import router as users_router
+from app.vacancies.router import router as vacancies_router
 
 DESCRIPTION = """
 Afterview runs a candidate's post-interview workflow for recruitment agencies.
@@ -89,6 +93,10 @@ def create_app(
         api_keys_router,
         audit_router,
         candidates_router,
+        clients_router,
+        vacancies_router,
+        applications_router,
+        interviews_router,
     ):
         app.include_router(router)
     return app

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FixedClock
 from app.core.db import create_engine
+from app.core.logging import configure_logging
 from app.core.provision import (
     DatabaseUrls,
     EmbeddedPostgres,
@@ -32,6 +33,7 @@ from tests.support.tenants import Tenant, make_tenant, new_client
 TEST_OWNER = "afterview_test_owner"
 TEST_RUNTIME = "afterview_test_app"
 JWT_SECRET = "test-" + secrets.token_urlsafe(32)
+configure_logging(json_lines=True)
 
 
 class TestDatabase:

@@ -15,10 +15,11 @@ from app.candidates.schemas import (
 from app.candidates.service import candidates, referees
 from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
-from app.core.etag import IfMatch, etag_of
+from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
-from app.core.routing import ExternalIdPath, UpdatedAfter, upserted, with_etag
+from app.core.record_routes import add_record_routes
+from app.core.routing import UpdatedAfter
 from app.core.schemas import Email
 
 router = APIRouter(tags=["Candidates"])
@@ -69,69 +70,6 @@ async def create_candidate(
     )
 
 
-@router.get("/v1/candidates/{candidate_id}", summary="Read a candidate")
-async def read_candidate(
-    principal: RecordsReader, session: SessionDep, candidate_id: UUID, response: Response
-) -> CandidateRead:
-    candidate = await candidates.get(session, principal, candidate_id)
-    return with_etag(response, CandidateRead.model_validate(candidate), candidate.version)
-
-
-@router.patch("/v1/candidates/{candidate_id}", summary="Change a candidate (requires If-Match)")
-async def update_candidate(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    candidate_id: UUID,
-    changes: CandidateUpdate,
-    response: Response,
-    if_match: IfMatch = None,
-) -> CandidateRead:
-    candidate = await candidates.update(session, principal, clock, candidate_id, changes, if_match)
-    return with_etag(response, CandidateRead.model_validate(candidate), candidate.version)
-
-
-@router.delete(
-    "/v1/candidates/{candidate_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a candidate with no applications (and their referees)",
-)
-async def delete_candidate(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    candidate_id: UUID,
-    if_match: IfMatch = None,
-) -> None:
-    await candidates.delete(session, principal, clock, candidate_id, if_match)
-
-
-@router.put(
-    "/v1/candidates/by-external-id/{external_id}",
-    summary="Create or replace a candidate by your system's id",
-    responses={201: {"description": "Created"}, 200: {"description": "Replaced"}},
-)
-async def upsert_candidate(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    external_id: ExternalIdPath,
-    data: CandidateReplace,
-    response: Response,
-    if_match: IfMatch = None,
-) -> CandidateRead:
-    candidate, created = await candidates.upsert(
-        session, principal, clock, external_id, data, if_match
-    )
-    return upserted(
-        response,
-        CandidateRead.model_validate(candidate),
-        candidate.version,
-        created,
-        f"/v1/candidates/{candidate.id}",
-    )
-
-
 @router.get("/v1/candidates/{candidate_id}/referees", summary="List a candidate's referees")
 async def list_referees(
     principal: RecordsReader, session: SessionDep, candidate_id: UUID, page: PageQuery
@@ -165,36 +103,20 @@ async def create_referee(
     )
 
 
-@router.get("/v1/referees/{referee_id}", summary="Read a referee")
-async def read_referee(
-    principal: RecordsReader, session: SessionDep, referee_id: UUID, response: Response
-) -> RefereeRead:
-    referee = await referees.get(session, principal, referee_id)
-    return with_etag(response, RefereeRead.model_validate(referee), referee.version)
-
-
-@router.patch("/v1/referees/{referee_id}", summary="Change a referee (requires If-Match)")
-async def update_referee(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    referee_id: UUID,
-    changes: RefereeUpdate,
-    response: Response,
-    if_match: IfMatch = None,
-) -> RefereeRead:
-    referee = await referees.update(session, principal, clock, referee_id, changes, if_match)
-    return with_etag(response, RefereeRead.model_validate(referee), referee.version)
-
-
-@router.delete(
-    "/v1/referees/{referee_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a referee"
+add_record_routes(
+    router,
+    service=candidates,
+    path="/v1/candidates",
+    read=CandidateRead,
+    update=CandidateUpdate,
+    replace=CandidateReplace,
+    delete_summary="Delete a candidate with no applications (and their referees)",
 )
-async def delete_referee(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    referee_id: UUID,
-    if_match: IfMatch = None,
-) -> None:
-    await referees.delete(session, principal, clock, referee_id, if_match)
+add_record_routes(
+    router,
+    service=referees,
+    path="/v1/referees",
+    read=RefereeRead,
+    update=RefereeUpdate,
+    delete_summary="Remove a referee",
+)

@@ -4,13 +4,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.errors import InUse
 from app.core.pagination import PageParams
-from app.core.records import RecordService, referenced
+from app.core.records import RecordService, contains, referenced
 from app.models import Application, Candidate, Referee, User
 
 
@@ -48,24 +48,19 @@ class CandidateService(RecordService[Candidate]):
         principal: Principal,
         params: PageParams,
         *,
-        email: str | None = None,
         name: str | None = None,
-        external_id: str | None = None,
-        owner_id: UUID | None = None,
         updated_after: datetime | None = None,
+        **equals: Any,
     ) -> tuple[list[Candidate], str | None]:
-        stmt = self.base_query(principal)
-        if email is not None:
-            stmt = stmt.where(Candidate.email == email.lower())
-        if external_id is not None:
-            stmt = stmt.where(Candidate.external_id == external_id)
-        if owner_id is not None:
-            stmt = stmt.where(Candidate.owner_id == owner_id)
-        if name:
-            pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            full_name = func.concat(Candidate.first_name, " ", Candidate.last_name)
-            stmt = stmt.where(or_(full_name.ilike(pattern), Candidate.last_name.ilike(pattern)))
-        return await self.page(session, stmt, params, updated_after)
+        full_name = func.concat(Candidate.first_name, " ", Candidate.last_name)
+        return await self.listing(
+            session,
+            principal,
+            params,
+            updated_after=updated_after,
+            where=contains(full_name, name),
+            **equals,
+        )
 
 
 class RefereeService(RecordService[Referee]):
@@ -76,8 +71,7 @@ class RefereeService(RecordService[Referee]):
         self, session: AsyncSession, principal: Principal, candidate_id: UUID, params: PageParams
     ) -> tuple[list[Referee], str | None]:
         await candidates.get(session, principal, candidate_id)
-        stmt = self.base_query(principal).where(Referee.candidate_id == candidate_id)
-        return await self.page(session, stmt, params)
+        return await self.listing(session, principal, params, candidate_id=candidate_id)
 
 
 candidates = CandidateService()

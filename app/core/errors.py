@@ -156,6 +156,10 @@ class ApplicationExists(Problem):
     )
 
 
+class Immutable(Problem):
+    slug, status, title = "immutable-field", 422, "That field cannot change once set"
+
+
 class InUse(Problem):
     slug, status, title = "in-use", 409, "Other records depend on this one"
 

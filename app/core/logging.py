@@ -7,7 +7,12 @@ import structlog
 
 def configure_logging(*, json_lines: bool, level: int = logging.INFO) -> None:
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json_lines
+        # No local variables in tracebacks: they hold credentials and personal data.
+        else structlog.dev.ConsoleRenderer(
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+        )
     )
     structlog.configure(
         processors=[

@@ -5,18 +5,20 @@ A domain subclasses `RecordService` and adds its rules in `check` (and `applicat
 its events belong on an application's timeline).
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import ExternalIdTaken, FieldError, NotFound, ReferenceNotFound
+from app.core.errors import ExternalIdTaken, FieldError, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
 from app.events.service import record_event
@@ -51,10 +53,22 @@ async def referenced(
     return found
 
 
+def contains(
+    column: ColumnElement[str] | InstrumentedAttribute[str], text: str | None
+) -> list[ColumnElement[bool]]:
+    """Case-insensitive "contains" filter (LIKE wildcards in `text` match literally)."""
+    if not text:
+        return []
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [column.ilike(f"%{escaped}%")]
+
+
 class RecordService(Generic[ModelT]):
     model: ClassVar[type[Any]]
     label: ClassVar[str]
     """Human name, also the event prefix: `candidate` → `candidate.created`."""
+    unique_problems: ClassVar[dict[str, type[Problem]]] = {}
+    """Unique index name → the problem a concurrent duplicate insert answers."""
 
     # -- hooks -------------------------------------------------------------------------------
     async def check(
@@ -71,7 +85,13 @@ class RecordService(Generic[ModelT]):
         return None
 
     async def write_extra(
-        self, session: AsyncSession, principal: Principal, record: ModelT, data: BaseModel
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        record: ModelT,
+        data: BaseModel,
+        *,
+        creating: bool,
     ) -> list[str]:
         """Write body fields that are not columns (e.g. association rows); return the names
         of those that changed."""
@@ -103,6 +123,23 @@ class RecordService(Generic[ModelT]):
             stmt = stmt.where(self.model.updated_at > updated_after)
         return await paginate(session, stmt, [self.model.updated_at, self.model.id], params)
 
+    async def listing(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        params: PageParams,
+        *,
+        updated_after: datetime | None = None,
+        where: Sequence[ColumnElement[bool]] = (),
+        **equals: Any,
+    ) -> tuple[list[ModelT], str | None]:
+        """A page of records, filtered by `column == value` for each value that is not None."""
+        stmt = self.base_query(principal).where(*where)
+        for name, value in equals.items():
+            if value is not None:
+                stmt = stmt.where(getattr(self.model, name) == value)
+        return await self.page(session, stmt, params, updated_after)
+
     # -- writes ------------------------------------------------------------------------------
     async def create(
         self,
@@ -121,9 +158,13 @@ class RecordService(Generic[ModelT]):
         record: ModelT = self.model(
             agency_id=principal.agency_id, created_at=now, updated_at=now, **values
         )
-        session.add(record)
-        await session.flush()
-        await self.write_extra(session, principal, record, data)
+        try:
+            async with session.begin_nested():  # a racing duplicate fails only this savepoint
+                session.add(record)
+                await session.flush()
+        except IntegrityError as exc:
+            raise self._unique_problem(exc) from exc
+        await self.write_extra(session, principal, record, data, creating=True)
         record_event(
             session,
             principal,
@@ -165,7 +206,7 @@ class RecordService(Generic[ModelT]):
                         session, principal, clock, data, external_id=external_id
                     )
                 return created, True
-            except IntegrityError:  # a concurrent PUT created it first: update that one
+            except (IntegrityError, ExternalIdTaken):  # a concurrent PUT created it first
                 existing = await self._by_external_id(session, principal, external_id)
                 if existing is None:
                     raise
@@ -220,7 +261,7 @@ class RecordService(Generic[ModelT]):
         changed = sorted(k for k, v in values.items() if getattr(record, k) != v)
         for name in changed:
             setattr(record, name, values[name])
-        extra_changed = await self.write_extra(session, principal, record, data)
+        extra_changed = await self.write_extra(session, principal, record, data, creating=False)
         if changed or extra_changed:
             record.updated_at = clock.now()
             await session.flush()
@@ -234,6 +275,14 @@ class RecordService(Generic[ModelT]):
                 fields=sorted({*changed, *extra_changed}),
             )
         return record
+
+    def _unique_problem(self, exc: IntegrityError) -> Exception:
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        if constraint == f"uq_{self.model.__tablename__}_agency_id_external_id":
+            return ExternalIdTaken("Another request just used that external_id.")
+        if constraint in self.unique_problems:
+            return self.unique_problems[constraint]()
+        return exc
 
     async def _by_external_id(
         self, session: AsyncSession, principal: Principal, external_id: str

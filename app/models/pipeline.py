@@ -4,7 +4,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record
 
@@ -52,7 +52,9 @@ class Vacancy(Record, Base):
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:
         return (
-            ForeignKeyConstraint(["agency_id", "client_id"], ["client.agency_id", "client.id"]),
+            ForeignKeyConstraint(
+                ["agency_id", "client_id"], ["client.agency_id", "client.id"], ondelete="CASCADE"
+            ),
             ForeignKeyConstraint(
                 ["agency_id", "hiring_contact_id"],
                 ["client_contact.agency_id", "client_contact.id"],
@@ -108,6 +110,15 @@ class Interview(Record, Base):
     format: Mapped[InterviewFormat] = mapped_column(String(20))
     status: Mapped[InterviewStatus] = mapped_column(String(20), server_default="scheduled")
     cancelled_at: Mapped[datetime | None]
+    panel: Mapped[list["InterviewInterviewer"]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="InterviewInterviewer.position",
+    )
+
+    @property
+    def interviewer_ids(self) -> list[UUID]:
+        return [member.contact_id for member in self.panel]
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:

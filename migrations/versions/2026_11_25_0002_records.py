@@ -344,6 +344,7 @@ def upgrade() -> None:
             ["agency_id", "client_id"],
             ["client.agency_id", "client.id"],
             name=op.f("fk_vacancy_agency_id_client_id_client"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["agency_id", "hiring_contact_id"],

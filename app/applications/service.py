@@ -1,0 +1,62 @@
+"""Applications: a candidate put forward for a vacancy. Closed, never deleted."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.errors import ApplicationExists, Immutable
+from app.core.records import RecordService, referenced
+from app.models import Application, Candidate, User, Vacancy
+
+PAIR_INDEX = "uq_application_agency_id_candidate_id_vacancy_id"
+
+
+class ApplicationService(RecordService[Application]):
+    model = Application
+    label = "application"
+    unique_problems = {PAIR_INDEX: ApplicationExists}
+
+    def application_of(self, record: Application) -> UUID | None:
+        return record.id
+
+    async def check(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        values: dict[str, Any],
+        current: Application | None,
+    ) -> None:
+        if current is not None:
+            for field in ("candidate_id", "vacancy_id"):
+                if field in values and values[field] != getattr(current, field):
+                    raise Immutable(f"{field} cannot change; create another application.")
+        else:
+            await referenced(session, Candidate, principal, values["candidate_id"], "candidate_id")
+            await referenced(session, Vacancy, principal, values["vacancy_id"], "vacancy_id")
+            await self._ensure_first(
+                session, principal, values["candidate_id"], values["vacancy_id"]
+            )
+        if values.get("consultant_id") is not None:
+            await referenced(session, User, principal, values["consultant_id"], "consultant_id")
+
+    async def _ensure_first(
+        self, session: AsyncSession, principal: Principal, candidate_id: UUID, vacancy_id: UUID
+    ) -> None:
+        existing = await session.scalar(
+            select(Application.id).where(
+                Application.agency_id == principal.agency_id,
+                Application.candidate_id == candidate_id,
+                Application.vacancy_id == vacancy_id,
+            )
+        )
+        if existing is not None:
+            raise ApplicationExists(
+                f"Application {existing} already puts that candidate forward for that vacancy.",
+                existing_id=str(existing),
+            )
+
+
+applications = ApplicationService()

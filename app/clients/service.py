@@ -1,0 +1,79 @@
+"""Clients (companies) and their contacts (interviewers, hiring managers)."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.errors import InUse
+from app.core.pagination import PageParams
+from app.core.records import RecordService, referenced
+from app.models import Application, Client, ClientContact, InterviewInterviewer, Vacancy
+
+
+class ClientService(RecordService[Client]):
+    model = Client
+    label = "client"
+
+    async def check_delete(
+        self, session: AsyncSession, principal: Principal, record: Client
+    ) -> None:
+        """Vacancies and contacts go with their client, unless a vacancy has applications."""
+        has_applications = await session.scalar(
+            select(
+                exists()
+                .where(Application.agency_id == principal.agency_id)
+                .where(Vacancy.agency_id == principal.agency_id)
+                .where(Application.vacancy_id == Vacancy.id)
+                .where(Vacancy.client_id == record.id)
+            )
+        )
+        if has_applications:
+            raise InUse("The client's vacancies have applications; it cannot be deleted.")
+
+
+class ContactService(RecordService[ClientContact]):
+    model = ClientContact
+    label = "contact"
+
+    async def check(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        values: dict[str, Any],
+        current: ClientContact | None,
+    ) -> None:
+        if values.get("client_id") is not None:
+            await referenced(session, Client, principal, values["client_id"], "client_id")
+
+    async def check_delete(
+        self, session: AsyncSession, principal: Principal, record: ClientContact
+    ) -> None:
+        on_a_panel = await session.scalar(
+            select(
+                exists().where(
+                    InterviewInterviewer.agency_id == principal.agency_id,
+                    InterviewInterviewer.contact_id == record.id,
+                )
+            )
+        )
+        if on_a_panel:
+            raise InUse("The contact is an interviewer on an interview.")
+        await session.execute(
+            update(Vacancy)
+            .where(Vacancy.agency_id == principal.agency_id, Vacancy.hiring_contact_id == record.id)
+            .values(hiring_contact_id=None, version=Vacancy.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def for_client(
+        self, session: AsyncSession, principal: Principal, client_id: UUID, params: PageParams
+    ) -> tuple[list[ClientContact], str | None]:
+        await clients.get(session, principal, client_id)
+        return await self.listing(session, principal, params, client_id=client_id)
+
+
+clients = ClientService()
+contacts = ContactService()

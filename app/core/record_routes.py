@@ -1,0 +1,111 @@
+"""The routes every synced record has, declared once: read, change, delete, and create-or-
+replace by the integrator's id. (Lists and creation differ per record and stay in each router.)
+"""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
+
+from app.core.auth import RecordsReader, RecordsWriter
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import IfMatch
+from app.core.records import RecordService
+from app.core.routing import ExternalIdPath, upserted, with_etag
+
+
+def add_record_routes(
+    router: APIRouter,
+    *,
+    service: RecordService[Any],
+    path: str,
+    read: type[BaseModel],
+    update: type[BaseModel],
+    replace: type[BaseModel] | None = None,
+    delete_summary: str | None = None,
+) -> None:
+    """`GET, PATCH, DELETE {path}/{id}` and, with `replace`, `PUT {path}/by-external-id/{id}`."""
+    label = service.label
+
+    async def read_record(
+        principal: RecordsReader, session: SessionDep, record_id: UUID, response: Response
+    ) -> Any:
+        record = await service.get(session, principal, record_id)
+        return with_etag(response, read.model_validate(record), record.version)
+
+    async def update_record(
+        principal: RecordsWriter,
+        session: SessionDep,
+        clock: ClockDep,
+        record_id: UUID,
+        changes: update,  # type: ignore[valid-type]
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Any:
+        record = await service.update(session, principal, clock, record_id, changes, if_match)
+        return with_etag(response, read.model_validate(record), record.version)
+
+    async def delete_record(
+        principal: RecordsWriter,
+        session: SessionDep,
+        clock: ClockDep,
+        record_id: UUID,
+        if_match: IfMatch = None,
+    ) -> None:
+        await service.delete(session, principal, clock, record_id, if_match)
+
+    item = f"{path}/{{record_id}}"
+    router.add_api_route(
+        item,
+        read_record,
+        methods=["GET"],
+        response_model=read,
+        summary=f"Read a {label}",
+        operation_id=f"read_{label}",
+    )
+    router.add_api_route(
+        item,
+        update_record,
+        methods=["PATCH"],
+        response_model=read,
+        summary=f"Change a {label} (requires If-Match)",
+        operation_id=f"update_{label}",
+    )
+    if delete_summary is not None:
+        router.add_api_route(
+            item,
+            delete_record,
+            methods=["DELETE"],
+            status_code=status.HTTP_204_NO_CONTENT,
+            summary=delete_summary,
+            operation_id=f"delete_{label}",
+        )
+    if replace is None:
+        return
+
+    async def upsert_record(
+        principal: RecordsWriter,
+        session: SessionDep,
+        clock: ClockDep,
+        external_id: ExternalIdPath,
+        data: replace,  # type: ignore[valid-type]
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Any:
+        record, created = await service.upsert(
+            session, principal, clock, external_id, data, if_match
+        )
+        return upserted(
+            response, read.model_validate(record), record.version, created, f"{path}/{record.id}"
+        )
+
+    router.add_api_route(
+        f"{path}/by-external-id/{{external_id}}",
+        upsert_record,
+        methods=["PUT"],
+        response_model=read,
+        summary=f"Create or replace a {label} by your system's id",
+        operation_id=f"upsert_{label}_by_external_id",
+        responses={201: {"description": "Created"}, 200: {"description": "Replaced"}},
+    )

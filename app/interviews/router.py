@@ -1,0 +1,78 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
+
+from app.core.auth import RecordsReader, RecordsWriter
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import etag_of
+from app.core.idempotency import IdempotencyDep
+from app.core.pagination import Page, PageQuery
+from app.core.record_routes import add_record_routes
+from app.core.routing import UpdatedAfter
+from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewReplace, InterviewUpdate
+from app.interviews.service import StatusFilter, interviews
+
+router = APIRouter(tags=["Pipeline"])
+
+
+@router.get("/v1/interviews", summary="List interviews (sync order: updated_at, then id)")
+async def list_interviews(
+    principal: RecordsReader,
+    session: SessionDep,
+    clock: ClockDep,
+    page: PageQuery,
+    application_id: Annotated[UUID | None, Query()] = None,
+    status: Annotated[
+        StatusFilter | None,
+        Query(description="`scheduled` (not yet ended), `completed` (ended) or `cancelled`."),
+    ] = None,
+    starts_after: Annotated[AwareDatetime | None, Query(description="Starts at or after.")] = None,
+    starts_before: Annotated[AwareDatetime | None, Query(description="Starts before.")] = None,
+    external_id: Annotated[str | None, Query(max_length=200)] = None,
+    updated_after: UpdatedAfter = None,
+) -> Page[InterviewRead]:
+    items, next_cursor = await interviews.search(
+        session,
+        principal,
+        clock,
+        page,
+        status=status,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        updated_after=updated_after,
+        application_id=application_id,
+        external_id=external_id,
+    )
+    return Page(items=[InterviewRead.model_validate(i) for i in items], next=next_cursor)
+
+
+@router.post("/v1/interviews", status_code=status.HTTP_201_CREATED, summary="Schedule an interview")
+async def create_interview(
+    principal: RecordsWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    data: InterviewCreate,
+    idem: IdempotencyDep,
+    response: Response,
+) -> InterviewRead:
+    interview = await interviews.create(session, principal, clock, data)
+    return await idem.respond(
+        response,
+        InterviewRead.model_validate(interview),
+        status_code=201,
+        location=f"/v1/interviews/{interview.id}",
+        etag=etag_of(interview.version),
+    )
+
+
+add_record_routes(
+    router,
+    service=interviews,
+    path="/v1/interviews",
+    read=InterviewRead,
+    update=InterviewUpdate,
+    replace=InterviewReplace,
+    delete_summary="Cancel an interview that has not started (it is kept, as cancelled)",
+)

@@ -1,0 +1,110 @@
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, JsonValue, ValidationInfo, field_validator
+
+from app.core.schemas import ExternalId, InputModel, OutputModel, Timestamp, UpdateModel
+from app.models import InterviewFormat, InterviewStatus
+
+INTERVIEW_EXAMPLE: dict[str, JsonValue] = {
+    "application_id": "0196f0b4-4444-7c0e-9a3b-1f2e3d4c5b6a",
+    "starts_at": "2026-12-02T10:00:00+00:00",
+    "ends_at": "2026-12-02T11:00:00+00:00",
+    "round": 1,
+    "format": "video",
+    "interviewer_ids": ["0196f0b0-2222-7c0e-9a3b-1f2e3d4c5b6a"],
+    "external_id": "bullhorn-int-5521",
+}
+Interviewers = list[UUID]
+
+
+class InterviewFields(InputModel):
+    application_id: UUID
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    round: int | None = Field(default=None, ge=1, le=50)
+    format: InterviewFormat
+    interviewer_ids: Interviewers = Field(
+        default_factory=list,
+        max_length=20,
+        description="Contacts of the vacancy's client who interview, in order.",
+    )
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and ends_at <= starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return ends_at
+
+    @field_validator("interviewer_ids")
+    @classmethod
+    def _no_repeats(cls, ids: list[UUID]) -> list[UUID]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("interviewer_ids must not repeat a contact")
+        return ids
+
+
+class InterviewCreate(InterviewFields):
+    model_config = {"json_schema_extra": {"examples": [INTERVIEW_EXAMPLE]}}
+
+    external_id: ExternalId | None = None
+
+
+class InterviewReplace(InterviewFields):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{k: v for k, v in INTERVIEW_EXAMPLE.items() if k != "external_id"}]
+        }
+    }
+
+
+class InterviewUpdate(UpdateModel):
+    """Send only what changes. Requires `If-Match`. A cancelled interview cannot change."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"starts_at": "2026-12-03T14:00:00+00:00", "ends_at": "2026-12-03T15:00:00+00:00"}
+            ]
+        }
+    }
+    nullable = frozenset({"round", "external_id"})
+
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    round: int | None = Field(default=None, ge=1, le=50)
+    format: InterviewFormat | None = None
+    interviewer_ids: Interviewers | None = Field(default=None, max_length=20)
+    external_id: ExternalId | None = None
+
+
+class InterviewRead(OutputModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    **INTERVIEW_EXAMPLE,
+                    "id": "0196f0b5-5555-7c0e-9a3b-1f2e3d4c5b6a",
+                    "status": "scheduled",
+                    "cancelled_at": None,
+                    "created_at": "2026-11-25T09:30:00+00:00",
+                    "updated_at": "2026-11-25T09:30:00+00:00",
+                }
+            ]
+        }
+    }
+
+    id: UUID
+    application_id: UUID
+    starts_at: Timestamp
+    ends_at: Timestamp
+    round: int | None
+    format: InterviewFormat
+    interviewer_ids: list[UUID]
+    status: InterviewStatus
+    cancelled_at: Timestamp | None
+    external_id: str | None
+    created_at: Timestamp
+    updated_at: Timestamp

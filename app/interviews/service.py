@@ -1,0 +1,204 @@
+"""Interviews: an application's rounds, with a panel of the client's contacts."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.errors import (
+    FieldError,
+    Immutable,
+    InterviewAlreadyHeld,
+    InterviewCancelled,
+    InterviewerNotAtClient,
+    ValidationFailed,
+)
+from app.core.etag import ensure_match
+from app.core.pagination import PageParams
+from app.core.records import RecordService, referenced
+from app.events.service import record_event
+from app.models import (
+    Application,
+    ClientContact,
+    Interview,
+    InterviewInterviewer,
+    InterviewStatus,
+    Vacancy,
+)
+
+StatusFilter = Literal["scheduled", "completed", "cancelled"]
+
+
+class InterviewService(RecordService[Interview]):
+    model = Interview
+    label = "interview"
+
+    def application_of(self, record: Interview) -> UUID | None:
+        return record.application_id
+
+    async def check(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        values: dict[str, Any],
+        current: Interview | None,
+    ) -> None:
+        if current is not None:
+            if current.status == InterviewStatus.cancelled:
+                raise InterviewCancelled("A cancelled interview cannot change.")
+            if values.get("application_id", current.application_id) != current.application_id:
+                raise Immutable("application_id cannot change; schedule a new interview.")
+        application_id: UUID = (
+            current.application_id if current is not None else values["application_id"]
+        )
+        application = await referenced(
+            session, Application, principal, application_id, "application_id"
+        )
+        starts = values.get("starts_at") or (current.starts_at if current else None)
+        ends = values.get("ends_at") or (current.ends_at if current else None)
+        if starts is not None and ends is not None and ends <= starts:
+            message = "ends_at must be after starts_at"
+            raise ValidationFailed(
+                message,
+                errors=[FieldError(field="ends_at", location="body", message=message).model_dump()],
+            )
+        if values.get("interviewer_ids"):
+            await self._ensure_panel_at_client(
+                session, principal, application, values["interviewer_ids"]
+            )
+
+    async def _ensure_panel_at_client(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        application: Application,
+        contact_ids: list[UUID],
+    ) -> None:
+        client_id = await session.scalar(
+            select(Vacancy.client_id).where(
+                Vacancy.agency_id == principal.agency_id, Vacancy.id == application.vacancy_id
+            )
+        )
+        at_client = set(
+            await session.scalars(
+                select(ClientContact.id).where(
+                    ClientContact.agency_id == principal.agency_id,
+                    ClientContact.client_id == client_id,
+                    ClientContact.id.in_(contact_ids),
+                )
+            )
+        )
+        strangers = [str(c) for c in contact_ids if c not in at_client]
+        if strangers:
+            message = f"not contacts of the vacancy's client: {', '.join(strangers)}"
+            raise InterviewerNotAtClient(
+                f"interviewer_ids: {message}.",
+                errors=[
+                    FieldError(
+                        field="interviewer_ids", location="body", message=message
+                    ).model_dump()
+                ],
+            )
+
+    async def write_extra(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        record: Interview,
+        data: BaseModel,
+        *,
+        creating: bool,
+    ) -> list[str]:
+        """Set the panel (a new interview's `panel` is empty and not loaded, so not read)."""
+        wanted: list[UUID] = getattr(data, "interviewer_ids", None) or []
+        if not creating and (
+            "interviewer_ids" not in data.model_fields_set or wanted == record.interviewer_ids
+        ):
+            return []
+        if creating:  # a new row has no panel yet: say so, rather than let SQLAlchemy load it
+            set_committed_value(record, "panel", [])
+        record.panel = [
+            InterviewInterviewer(
+                agency_id=principal.agency_id, contact_id=contact_id, position=position
+            )
+            for position, contact_id in enumerate(wanted)
+        ]
+        await session.flush()
+        return ["interviewer_ids"]
+
+    async def search(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        params: PageParams,
+        *,
+        status: StatusFilter | None,
+        starts_after: datetime | None,
+        starts_before: datetime | None,
+        updated_after: datetime | None,
+        **equals: Any,
+    ) -> tuple[list[Interview], str | None]:
+        where = []
+        if status == "cancelled":
+            where.append(Interview.status == InterviewStatus.cancelled)
+        elif status is not None:
+            where.append(Interview.status == InterviewStatus.scheduled)
+            now = clock.now()
+            where.append(
+                Interview.ends_at <= now if status == "completed" else Interview.ends_at > now
+            )
+        if starts_after is not None:
+            where.append(Interview.starts_at >= starts_after)
+        if starts_before is not None:
+            where.append(Interview.starts_at < starts_before)
+        return await self.listing(
+            session, principal, params, updated_after=updated_after, where=where, **equals
+        )
+
+    async def cancel(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        interview_id: UUID,
+        if_match: str | None,
+    ) -> None:
+        """Cancel an interview that has not started; cancelling twice is harmless."""
+        interview = await self.get(session, principal, interview_id)
+        ensure_match(if_match, interview.version, required=False)
+        if interview.status == InterviewStatus.cancelled:
+            return
+        now = clock.now()
+        if interview.starts_at <= now:
+            raise InterviewAlreadyHeld("An interview that has started cannot be cancelled.")
+        interview.status = InterviewStatus.cancelled
+        interview.cancelled_at = interview.updated_at = now
+        await session.flush()
+        record_event(
+            session,
+            principal,
+            clock,
+            "interview.cancelled",
+            interview.id,
+            application_id=interview.application_id,
+        )
+
+    async def delete(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        record_id: UUID,
+        if_match: str | None,
+    ) -> None:
+        await self.cancel(session, principal, clock, record_id, if_match)
+
+
+interviews = InterviewService()

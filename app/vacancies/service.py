@@ -1,0 +1,62 @@
+"""Vacancies: a client's roles."""
+
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.errors import FieldError, InUse, ReferenceNotFound
+from app.core.records import RecordService, referenced
+from app.models import Application, Client, ClientContact, Vacancy
+
+
+class VacancyService(RecordService[Vacancy]):
+    model = Vacancy
+    label = "vacancy"
+
+    async def check(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        values: dict[str, Any],
+        current: Vacancy | None,
+    ) -> None:
+        client_id = values.get("client_id") or (current.client_id if current else None)
+        if "client_id" in values:
+            await referenced(session, Client, principal, values["client_id"], "client_id")
+        if values.get("hiring_contact_id") is not None:
+            contact = await referenced(
+                session,
+                ClientContact,
+                principal,
+                values["hiring_contact_id"],
+                "hiring_contact_id",
+            )
+            if contact.client_id != client_id:
+                message = "the hiring contact must work for the vacancy's client"
+                raise ReferenceNotFound(
+                    f"hiring_contact_id: {message}.",
+                    errors=[
+                        FieldError(
+                            field="hiring_contact_id", location="body", message=message
+                        ).model_dump()
+                    ],
+                )
+
+    async def check_delete(
+        self, session: AsyncSession, principal: Principal, record: Vacancy
+    ) -> None:
+        has_applications = await session.scalar(
+            select(
+                exists().where(
+                    Application.agency_id == principal.agency_id,
+                    Application.vacancy_id == record.id,
+                )
+            )
+        )
+        if has_applications:
+            raise InUse("The vacancy has applications; it cannot be deleted.")
+
+
+vacancies = VacancyService()
