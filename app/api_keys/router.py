@@ -7,6 +7,7 @@ from app.api_keys import service
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.auth import Admin
 from app.core.deps import ClockDep, SessionDep
+from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/api-keys", tags=["API keys"])
@@ -31,13 +32,25 @@ async def list_api_keys(
     summary="Create an API key (admins; the secret is shown only in this response)",
 )
 async def create_api_key(
-    principal: Admin, session: SessionDep, clock: ClockDep, data: ApiKeyCreate, response: Response
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+    data: ApiKeyCreate,
+    idem: IdempotencyDep,
+    response: Response,
 ) -> ApiKeyCreated:
     api_key, secret = await service.create_api_key(session, principal, clock, data)
-    response.headers["Location"] = f"/v1/api-keys/{api_key.id}"
     response.headers["Cache-Control"] = "no-store"
-    return ApiKeyCreated.model_validate(
+    body = ApiKeyCreated.model_validate(
         {**ApiKeyRead.model_validate(api_key).model_dump(), "key": secret}
+    )
+    # A replay answers without the secret: it is shown once and stored nowhere.
+    return await idem.respond(
+        response,
+        body,
+        status_code=201,
+        location=f"/v1/api-keys/{api_key.id}",
+        redact=frozenset({"key"}),
     )
 
 

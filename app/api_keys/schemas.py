@@ -58,8 +58,9 @@ class ApiKeyRead(OutputModel):
 class ApiKeyCreated(ApiKeyRead):
     """Returned once, on creation: `key` is the secret and is never shown again."""
 
-    key: str = Field(
-        description="The secret. Store it now: only its hash is kept.",
+    key: str | None = Field(
+        description="The secret. Store it now: only its hash is kept. Null when this is an "
+        "idempotent replay (the secret is never stored, so never shown twice).",
         examples=["afv_aglpbkdsgf5fonlzpvxxmxhz4e_Q3d9Xk…"],
     )
 

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.core.auth import UserManager, UsersReader
 from app.core.deps import ClockDep, SessionDep
-from app.core.etag import IfMatch, set_etag
+from app.core.etag import IfMatch, etag_of, set_etag
+from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
 from app.core.schemas import Email
 from app.models import Role
@@ -40,12 +41,17 @@ async def create_user(
     session: SessionDep,
     clock: ClockDep,
     data: UserCreate,
+    idem: IdempotencyDep,
     response: Response,
 ) -> UserRead:
     user = await service.create_user(session, principal, clock, data)
-    set_etag(response, user.version)
-    response.headers["Location"] = f"/v1/users/{user.id}"
-    return UserRead.model_validate(user)
+    return await idem.respond(
+        response,
+        UserRead.model_validate(user),
+        status_code=201,
+        location=f"/v1/users/{user.id}",
+        etag=etag_of(user.version),
+    )
 
 
 @router.get("/{user_id}", summary="Read a user")
