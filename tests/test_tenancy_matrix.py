@@ -1,0 +1,172 @@
+"""Generated from the app's own route table: every route with an object id in its path, called
+by agency B with every method it has on agency A's object, answers 404 and changes nothing.
+
+A route added later is covered without anyone remembering; a route on a collection this test
+has no object for fails, asking for one."""
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from httpx import AsyncClient
+
+from app.core.auth import require_admin
+from app.core.clock import FixedClock
+from tests.support.routes import api_routes
+from tests.support.tenants import Tenant
+
+ID_PARAM = re.compile(r"\{(\w+)\}")
+NOT_OBJECT_IDS = {"external_id"}
+
+
+def object_routes(app: FastAPI) -> list[tuple[str, str, bool]]:
+    """(method, path, admin_only) for every route whose path names an object by id."""
+    routes = []
+    for route in api_routes(app):
+        params = set(ID_PARAM.findall(route.path)) - NOT_OBJECT_IDS
+        if params:
+            admin_only = depends_on(route.dependant, require_admin)
+            routes += [(method, route.path, admin_only) for method in sorted(route.methods or ())]
+    return routes
+
+
+def depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(d.call is call or depends_on(d, call) for d in dependant.dependencies)
+
+
+def collection_of(path: str) -> str:
+    """`/v1/candidates/{record_id}/referees` → `candidates`: the segment before the first id."""
+    segments = path.split("/")
+    first_param = next(i for i, s in enumerate(segments) if s.startswith("{"))
+    return segments[first_param - 1]
+
+
+def example_body(app: FastAPI, method: str, path: str) -> Any:
+    """The first example of the route's request body schema, as the docs show it."""
+    operation = app.openapi()["paths"][path][method.lower()]
+    body = operation.get("requestBody")
+    if body is None:
+        return None
+    schema = body["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    return app.openapi()["components"]["schemas"][name]["examples"][0]
+
+
+async def created(client: AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(path, json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def objects_of(tenant: Tenant, clock: FixedClock) -> dict[str, str]:
+    """One object of every kind in `tenant`, by the collection name in its URL."""
+    admin = tenant.admin
+    user = await tenant.add_user()
+    key = await tenant.api_key()
+    candidate = await created(
+        admin,
+        "/v1/candidates",
+        {"first_name": "Amara", "last_name": "Okafor", "email": "amara@example.com"},
+    )
+    referee = await created(
+        admin,
+        f"/v1/candidates/{candidate['id']}/referees",
+        {"name": "Dan", "email": "dan@example.org", "relationship": "manager"},
+    )
+    client = await created(admin, "/v1/clients", {"name": "Harbour Logistics"})
+    contact = await created(
+        admin,
+        f"/v1/clients/{client['id']}/contacts",
+        {"name": "Sofia", "email": "sofia@harbour.example.com"},
+    )
+    vacancy = await created(admin, "/v1/vacancies", {"client_id": client["id"], "title": "Analyst"})
+    application = await created(
+        admin, "/v1/applications", {"candidate_id": candidate["id"], "vacancy_id": vacancy["id"]}
+    )
+    starts = clock.now() + timedelta(days=2)
+    interview = await created(
+        admin,
+        "/v1/interviews",
+        {
+            "application_id": application["id"],
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+            "format": "video",
+            "interviewer_ids": [contact["id"]],
+        },
+    )
+    return {
+        "users": user["id"],
+        "api-keys": key["id"],
+        "candidates": candidate["id"],
+        "referees": referee["id"],
+        "clients": client["id"],
+        "contacts": contact["id"],
+        "vacancies": vacancy["id"],
+        "applications": application["id"],
+        "interviews": interview["id"],
+    }
+
+
+async def snapshot(tenant: Tenant, objects: dict[str, str]) -> dict[str, Any]:
+    """Each object as its owner reads it (body and ETag), and the owner's sub-lists."""
+    state = {}
+    for collection, object_id in objects.items():
+        response = await tenant.admin.get(f"/v1/{collection}/{object_id}")
+        assert response.status_code == 200, (collection, response.text)
+        state[collection] = (response.json(), response.headers.get("etag"))
+    for sub in ("candidates/{}/referees", "clients/{}/contacts"):
+        parent = sub.split("/")[0]
+        listing = await tenant.admin.get("/v1/" + sub.format(objects[parent]))
+        state[sub] = listing.json()["items"]
+    return state
+
+
+@pytest.mark.parametrize("credential", ["admin", "api_key"])
+async def test_other_agency_gets_404_on_every_object_route(
+    app: FastAPI, clock: FixedClock, agency_a: Tenant, agency_b: Tenant, credential: str
+) -> None:
+    objects = await objects_of(agency_a, clock)
+    before = await snapshot(agency_a, objects)
+    if credential == "admin":
+        intruder = agency_b.admin
+    else:
+        key = await agency_b.api_key(
+            scopes=["records:read", "records:write", "users:read", "users:write", "agency:read"]
+        )
+        intruder = agency_b.client_with_key(key["key"])
+
+    routes = object_routes(app)
+    assert len(routes) >= 25  # the table really was walked
+    wrong: dict[tuple[str, str], int] = {}
+    for method, path, admin_only in routes:
+        collection = collection_of(path)
+        assert collection in objects, f"no object of {collection!r} to test {method} {path}"
+        url = ID_PARAM.sub(objects[collection], path)
+        response = await intruder.request(
+            method, url, json=example_body(app, method, path), headers={"If-Match": "*"}
+        )
+        # API keys never reach admin-only routes (403 before any lookup: no oracle either).
+        expected = 403 if admin_only and credential == "api_key" else 404
+        if response.status_code != expected:
+            wrong[(method, path)] = response.status_code
+    assert wrong == {}
+    assert await snapshot(agency_a, objects) == before
+
+
+async def test_same_external_id_in_two_agencies_are_two_records(
+    agency_a: Tenant, agency_b: Tenant
+) -> None:
+    body = {"name": "Harbour Logistics"}
+    a = await agency_a.admin.put("/v1/clients/by-external-id/crm-1", json=body)
+    b = await agency_b.admin.put("/v1/clients/by-external-id/crm-1", json={"name": "Other"})
+    assert (a.status_code, b.status_code) == (201, 201)
+    assert a.json()["id"] != b.json()["id"]
+    assert (await agency_a.admin.get(f"/v1/clients/{a.json()['id']}")).json()["name"] == (
+        "Harbour Logistics"
+    )
