@@ -19,6 +19,12 @@ from app.core.provision import (
 
 @contextmanager
 def bench_database() -> Iterator[DatabaseUrls]:
+    with bench_server() as (urls, _superuser):
+        yield urls
+
+
+@contextmanager
+def bench_server() -> Iterator[tuple[DatabaseUrls, str]]:
     """A fresh migrated database on BENCH_DATABASE_URL (a superuser URL) or an embedded server."""
     url = os.environ.get("BENCH_DATABASE_URL")
     server = None
@@ -31,7 +37,7 @@ def bench_database() -> Iterator[DatabaseUrls]:
     )
     migrate(urls.owner, "afterview_bench_app")
     try:
-        yield urls
+        yield urls, url
     finally:
         if server is not None:
             server.stop()

@@ -38,7 +38,9 @@ def create_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 10
         to_sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every checkout (measured in bench/records.py);
+        # recycling connections bounds how stale one can get instead.
+        pool_recycle=300,
         connect_args={"server_settings": {"application_name": "afterview"}},
     )
 
