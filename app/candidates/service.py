@@ -8,9 +8,11 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.core.clock import Clock
 from app.core.errors import InUse
 from app.core.pagination import PageParams
 from app.core.records import RecordService, contains, referenced
+from app.events.service import record_event
 from app.models import Application, Candidate, Referee, User
 
 
@@ -29,7 +31,7 @@ class CandidateService(RecordService[Candidate]):
             await referenced(session, User, principal, values["owner_id"], "owner_id")
 
     async def check_delete(
-        self, session: AsyncSession, principal: Principal, record: Candidate
+        self, session: AsyncSession, principal: Principal, clock: Clock, record: Candidate
     ) -> None:
         has_applications = await session.scalar(
             select(
@@ -41,6 +43,13 @@ class CandidateService(RecordService[Candidate]):
         )
         if has_applications:
             raise InUse("The candidate has applications; close them instead of deleting.")
+        going = await session.scalars(
+            select(Referee.id).where(
+                Referee.agency_id == principal.agency_id, Referee.candidate_id == record.id
+            )
+        )
+        for referee_id in going:
+            record_event(session, principal, clock, "referee.deleted", referee_id)
 
     async def search(
         self,

@@ -7,9 +7,11 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.core.clock import Clock
 from app.core.errors import InUse
 from app.core.pagination import PageParams
 from app.core.records import RecordService, referenced
+from app.events.service import record_event
 from app.models import Application, Client, ClientContact, InterviewInterviewer, Vacancy
 
 
@@ -18,7 +20,7 @@ class ClientService(RecordService[Client]):
     label = "client"
 
     async def check_delete(
-        self, session: AsyncSession, principal: Principal, record: Client
+        self, session: AsyncSession, principal: Principal, clock: Clock, record: Client
     ) -> None:
         """Vacancies and contacts go with their client, unless a vacancy has applications."""
         has_applications = await session.scalar(
@@ -32,6 +34,14 @@ class ClientService(RecordService[Client]):
         )
         if has_applications:
             raise InUse("The client's vacancies have applications; it cannot be deleted.")
+        for model, event_type in ((Vacancy, "vacancy.deleted"), (ClientContact, "contact.deleted")):
+            going = await session.scalars(
+                select(model.id).where(
+                    model.agency_id == principal.agency_id, model.client_id == record.id
+                )
+            )
+            for object_id in going:
+                record_event(session, principal, clock, event_type, object_id)
 
 
 class ContactService(RecordService[ClientContact]):
@@ -49,7 +59,7 @@ class ContactService(RecordService[ClientContact]):
             await referenced(session, Client, principal, values["client_id"], "client_id")
 
     async def check_delete(
-        self, session: AsyncSession, principal: Principal, record: ClientContact
+        self, session: AsyncSession, principal: Principal, clock: Clock, record: ClientContact
     ) -> None:
         on_a_panel = await session.scalar(
             select(
@@ -61,12 +71,22 @@ class ContactService(RecordService[ClientContact]):
         )
         if on_a_panel:
             raise InUse("The contact is an interviewer on an interview.")
-        await session.execute(
+        cleared = await session.scalars(
             update(Vacancy)
             .where(Vacancy.agency_id == principal.agency_id, Vacancy.hiring_contact_id == record.id)
-            .values(hiring_contact_id=None, version=Vacancy.version + 1)
+            .values(hiring_contact_id=None, version=Vacancy.version + 1, updated_at=clock.now())
+            .returning(Vacancy.id)
             .execution_options(synchronize_session=False)
         )
+        for vacancy_id in cleared.all():
+            record_event(
+                session,
+                principal,
+                clock,
+                "vacancy.updated",
+                vacancy_id,
+                fields=["hiring_contact_id"],
+            )
 
     async def for_client(
         self, session: AsyncSession, principal: Principal, client_id: UUID, params: PageParams

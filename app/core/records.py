@@ -223,7 +223,7 @@ class RecordService(Generic[ModelT]):
     ) -> None:
         record = await self.get(session, principal, record_id)
         ensure_match(if_match, record.version, required=False)
-        await self.check_delete(session, principal, record)
+        await self.check_delete(session, principal, clock, record)
         record_event(
             session,
             principal,
@@ -236,9 +236,10 @@ class RecordService(Generic[ModelT]):
         await session.flush()
 
     async def check_delete(
-        self, session: AsyncSession, principal: Principal, record: ModelT
+        self, session: AsyncSession, principal: Principal, clock: Clock, record: ModelT
     ) -> None:
-        """Refuse (raise a Problem) when other records depend on this one."""
+        """Refuse (raise a Problem) when other records depend on this one; record what goes
+        with it (rows the database cascades, links it clears) as events."""
 
     # -- internals ---------------------------------------------------------------------------
     async def _apply(

@@ -6,6 +6,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.core.clock import Clock
 from app.core.errors import FieldError, InUse, ReferenceNotFound
 from app.core.records import RecordService, referenced
 from app.models import Application, Client, ClientContact, Vacancy
@@ -45,7 +46,7 @@ class VacancyService(RecordService[Vacancy]):
                 )
 
     async def check_delete(
-        self, session: AsyncSession, principal: Principal, record: Vacancy
+        self, session: AsyncSession, principal: Principal, clock: Clock, record: Vacancy
     ) -> None:
         has_applications = await session.scalar(
             select(
