@@ -1,7 +1,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query
 
 from app.applications.schemas import (
     ApplicationCreate,
@@ -10,10 +10,8 @@ from app.applications.schemas import (
     ApplicationUpdate,
 )
 from app.applications.service import applications
-from app.core.auth import RecordsReader, RecordsWriter
-from app.core.deps import ClockDep, SessionDep
-from app.core.etag import etag_of
-from app.core.idempotency import IdempotencyDep
+from app.core.auth import RecordsReader
+from app.core.deps import SessionDep
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
 from app.core.routing import UpdatedAfter
@@ -48,33 +46,11 @@ async def list_applications(
     return Page(items=[ApplicationRead.model_validate(a) for a in items], next=next_cursor)
 
 
-@router.post(
-    "/v1/applications",
-    status_code=status.HTTP_201_CREATED,
-    summary="Put a candidate forward for a vacancy (one application per pair)",
-)
-async def create_application(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    data: ApplicationCreate,
-    idem: IdempotencyDep,
-    response: Response,
-) -> ApplicationRead:
-    application = await applications.create(session, principal, clock, data)
-    return await idem.respond(
-        response,
-        ApplicationRead.model_validate(application),
-        status_code=201,
-        location=f"/v1/applications/{application.id}",
-        etag=etag_of(application.version),
-    )
-
-
 add_record_routes(
     router,
     service=applications,
     path="/v1/applications",
+    create=ApplicationCreate,
     read=ApplicationRead,
     update=ApplicationUpdate,
     replace=ApplicationReplace,

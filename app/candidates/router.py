@@ -51,25 +51,6 @@ async def list_candidates(
     return Page(items=[CandidateRead.model_validate(c) for c in items], next=next_cursor)
 
 
-@router.post("/v1/candidates", status_code=status.HTTP_201_CREATED, summary="Add a candidate")
-async def create_candidate(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    data: CandidateCreate,
-    idem: IdempotencyDep,
-    response: Response,
-) -> CandidateRead:
-    candidate = await candidates.create(session, principal, clock, data)
-    return await idem.respond(
-        response,
-        CandidateRead.model_validate(candidate),
-        status_code=201,
-        location=f"/v1/candidates/{candidate.id}",
-        etag=etag_of(candidate.version),
-    )
-
-
 @router.get("/v1/candidates/{candidate_id}/referees", summary="List a candidate's referees")
 async def list_referees(
     principal: RecordsReader, session: SessionDep, candidate_id: UUID, page: PageQuery
@@ -107,6 +88,7 @@ add_record_routes(
     router,
     service=candidates,
     path="/v1/candidates",
+    create=CandidateCreate,
     read=CandidateRead,
     update=CandidateUpdate,
     replace=CandidateReplace,

@@ -47,25 +47,6 @@ async def list_clients(
     return Page(items=[ClientRead.model_validate(c) for c in items], next=next_cursor)
 
 
-@router.post("/v1/clients", status_code=status.HTTP_201_CREATED, summary="Add a client")
-async def create_client(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    data: ClientCreate,
-    idem: IdempotencyDep,
-    response: Response,
-) -> ClientRead:
-    client = await clients.create(session, principal, clock, data)
-    return await idem.respond(
-        response,
-        ClientRead.model_validate(client),
-        status_code=201,
-        location=f"/v1/clients/{client.id}",
-        etag=etag_of(client.version),
-    )
-
-
 @router.get("/v1/clients/{client_id}/contacts", summary="List a client's contacts")
 async def list_contacts(
     principal: RecordsReader, session: SessionDep, client_id: UUID, page: PageQuery
@@ -103,6 +84,7 @@ add_record_routes(
     router,
     service=clients,
     path="/v1/clients",
+    create=ClientCreate,
     read=ClientRead,
     update=ClientUpdate,
     replace=ClientReplace,

@@ -1,5 +1,5 @@
-"""The routes every synced record has, declared once: read, change, delete, and create-or-
-replace by the integrator's id. (Lists and creation differ per record and stay in each router.)
+"""The routes every synced record has, declared once: create, read, change, delete, and
+create-or-replace by the integrator's id. (Lists differ per record and stay in each router.)
 """
 
 from typing import Any
@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
-from app.core.etag import IfMatch
+from app.core.etag import IfMatch, etag_of
+from app.core.idempotency import IdempotencyDep
 from app.core.records import RecordService
 from app.core.routing import ExternalIdPath, upserted, with_etag
 
@@ -22,11 +23,31 @@ def add_record_routes(
     path: str,
     read: type[BaseModel],
     update: type[BaseModel],
+    create: type[BaseModel] | None = None,
     replace: type[BaseModel] | None = None,
     delete_summary: str | None = None,
 ) -> None:
-    """`GET, PATCH, DELETE {path}/{id}` and, with `replace`, `PUT {path}/by-external-id/{id}`."""
+    """`GET, PATCH, DELETE {path}/{id}`; with `create`, `POST {path}`; with `replace`,
+    `PUT {path}/by-external-id/{id}`."""
     label = service.label
+    a_label = ("an " if label[0] in "aeiou" else "a ") + label
+
+    async def create_record(
+        principal: RecordsWriter,
+        session: SessionDep,
+        clock: ClockDep,
+        data: create,  # type: ignore[valid-type]
+        idem: IdempotencyDep,
+        response: Response,
+    ) -> Any:
+        record = await service.create(session, principal, clock, data)
+        return await idem.respond(
+            response,
+            read.model_validate(record),
+            status_code=status.HTTP_201_CREATED,
+            location=f"{path}/{record.id}",
+            etag=etag_of(record.version),
+        )
 
     async def read_record(
         principal: RecordsReader, session: SessionDep, record_id: UUID, response: Response
@@ -55,13 +76,23 @@ def add_record_routes(
     ) -> None:
         await service.delete(session, principal, clock, record_id, if_match)
 
+    if create is not None:
+        router.add_api_route(
+            path,
+            create_record,
+            methods=["POST"],
+            response_model=read,
+            status_code=status.HTTP_201_CREATED,
+            summary=f"Add {a_label}",
+            operation_id=f"create_{label}",
+        )
     item = f"{path}/{{record_id}}"
     router.add_api_route(
         item,
         read_record,
         methods=["GET"],
         response_model=read,
-        summary=f"Read a {label}",
+        summary=f"Read {a_label}",
         operation_id=f"read_{label}",
     )
     router.add_api_route(
@@ -69,7 +100,7 @@ def add_record_routes(
         update_record,
         methods=["PATCH"],
         response_model=read,
-        summary=f"Change a {label} (requires If-Match)",
+        summary=f"Change {a_label} (requires If-Match)",
         operation_id=f"update_{label}",
     )
     if delete_summary is not None:
@@ -105,7 +136,7 @@ def add_record_routes(
         upsert_record,
         methods=["PUT"],
         response_model=read,
-        summary=f"Create or replace a {label} by your system's id",
+        summary=f"Create or replace {a_label} by your system's id",
         operation_id=f"upsert_{label}_by_external_id",
         responses={201: {"description": "Created"}, 200: {"description": "Replaced"}},
     )

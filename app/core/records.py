@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.core.auth import Principal
 from app.core.clock import Clock
@@ -265,7 +266,8 @@ class RecordService(Generic[ModelT]):
         extra_changed = await self.write_extra(session, principal, record, data, creating=False)
         if changed or extra_changed:
             record.updated_at = clock.now()
-            await session.flush()
+            flag_modified(record, "updated_at")  # an UPDATE (and a new version) even when
+            await session.flush()  # only non-column fields changed within the same instant
             record_event(
                 session,
                 principal,

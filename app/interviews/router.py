@@ -1,13 +1,11 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.core.auth import RecordsReader, RecordsWriter
+from app.core.auth import RecordsReader
 from app.core.deps import ClockDep, SessionDep
-from app.core.etag import etag_of
-from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
 from app.core.routing import UpdatedAfter
@@ -48,29 +46,11 @@ async def list_interviews(
     return Page(items=[InterviewRead.model_validate(i) for i in items], next=next_cursor)
 
 
-@router.post("/v1/interviews", status_code=status.HTTP_201_CREATED, summary="Schedule an interview")
-async def create_interview(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    data: InterviewCreate,
-    idem: IdempotencyDep,
-    response: Response,
-) -> InterviewRead:
-    interview = await interviews.create(session, principal, clock, data)
-    return await idem.respond(
-        response,
-        InterviewRead.model_validate(interview),
-        status_code=201,
-        location=f"/v1/interviews/{interview.id}",
-        etag=etag_of(interview.version),
-    )
-
-
 add_record_routes(
     router,
     service=interviews,
     path="/v1/interviews",
+    create=InterviewCreate,
     read=InterviewRead,
     update=InterviewUpdate,
     replace=InterviewReplace,

@@ -1,12 +1,10 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query
 
-from app.core.auth import RecordsReader, RecordsWriter
-from app.core.deps import ClockDep, SessionDep
-from app.core.etag import etag_of
-from app.core.idempotency import IdempotencyDep
+from app.core.auth import RecordsReader
+from app.core.deps import SessionDep
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
 from app.core.records import contains
@@ -40,29 +38,11 @@ async def list_vacancies(
     return Page(items=[VacancyRead.model_validate(v) for v in items], next=next_cursor)
 
 
-@router.post("/v1/vacancies", status_code=status.HTTP_201_CREATED, summary="Add a vacancy")
-async def create_vacancy(
-    principal: RecordsWriter,
-    session: SessionDep,
-    clock: ClockDep,
-    data: VacancyCreate,
-    idem: IdempotencyDep,
-    response: Response,
-) -> VacancyRead:
-    vacancy = await vacancies.create(session, principal, clock, data)
-    return await idem.respond(
-        response,
-        VacancyRead.model_validate(vacancy),
-        status_code=201,
-        location=f"/v1/vacancies/{vacancy.id}",
-        etag=etag_of(vacancy.version),
-    )
-
-
 add_record_routes(
     router,
     service=vacancies,
     path="/v1/vacancies",
+    create=VacancyCreate,
     read=VacancyRead,
     update=VacancyUpdate,
     replace=VacancyReplace,
