@@ -6,7 +6,7 @@ its events belong on an application's timeline).
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
@@ -265,9 +265,11 @@ class RecordService(Generic[ModelT]):
             setattr(record, name, values[name])
         extra_changed = await self.write_extra(session, principal, record, data, creating=False)
         if changed or extra_changed:
-            record.updated_at = clock.now()
-            flag_modified(record, "updated_at")  # an UPDATE (and a new version) even when
-            await session.flush()  # only non-column fields changed within the same instant
+            # Strictly later than before, so `updated_after` sees every change, even two
+            # within one clock tick; and always an UPDATE, so the version (ETag) moves on.
+            record.updated_at = max(clock.now(), record.updated_at + timedelta(microseconds=1))
+            flag_modified(record, "updated_at")
+            await session.flush()
             record_event(
                 session,
                 principal,
