@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import secrets
 import signal
 import sys
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -87,10 +88,12 @@ def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes, each with its own pool.")
+    ] = 1,
 ) -> None:
     """Start the API. With no DATABASE_URL: embedded PostgreSQL, migrated, with a demo agency."""
     from app.core.logging import configure_logging
-    from app.main import create_app
 
     settings = get_settings()
     configure_logging(json_lines=settings.log_json)
@@ -103,16 +106,36 @@ def serve(
             secret = jwt_secret(settings)
             if settings.embedded:
                 asyncio.run(_seed_demo(urls.runtime, settings, host, port))
-            app = create_app(
-                settings.model_copy(update={"database_url": urls.runtime}), jwt_secret=secret
-            )
             console.print(f"Afterview on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
             try:
-                uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+                run_uvicorn(settings, urls.runtime, secret, host, port, workers)
             finally:
                 console.print("Afterview stopped.")
     except KeyboardInterrupt:
         pass
+
+
+def run_uvicorn(
+    settings: Settings, runtime_url: str, secret: str, host: str, port: int, workers: int
+) -> None:
+    from app.main import create_app
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_level": "warning",
+    }
+    if workers == 1:
+        app = create_app(
+            settings.model_copy(update={"database_url": runtime_url}), jwt_secret=secret
+        )
+        uvicorn.run(app, **options)
+        return
+    # Worker processes build their own app from the environment.
+    os.environ["DATABASE_URL"] = runtime_url
+    os.environ["AFTERVIEW_JWT_SECRET"] = secret
+    uvicorn.run("app.main:create_app_from_env", factory=True, workers=workers, **options)
 
 
 async def _seed_demo(runtime_url: str, settings: Settings, host: str, port: int) -> None:

@@ -17,6 +17,7 @@ from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, session_factory
 from app.core.errors import ProblemDocument, install_handlers
 from app.core.idempotency import Replay, replay_response
+from app.core.logging import configure_logging
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.health.router import router as health_router
@@ -100,3 +101,10 @@ def create_app(
     ):
         app.include_router(router)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app as a worker process builds it (`afterview serve --workers N`)."""
+    settings = get_settings()
+    configure_logging(json_lines=settings.log_json)
+    return create_app(settings)

@@ -148,7 +148,9 @@ async def measure_driver(
     await pool.close()
 
 
-async def main(agencies: int, per_agency: int, requests: int, concurrency: int) -> None:
+async def main(
+    agencies: int, per_agency: int, requests: int, concurrency: int, workers: int
+) -> None:
     with bench_server() as (urls, superuser_url):
         agency = await seed(urls.runtime, superuser_url, agencies, per_agency)
         port = free_port()
@@ -159,7 +161,16 @@ async def main(agencies: int, per_agency: int, requests: int, concurrency: int) 
             "AFTERVIEW_DB_POOL_SIZE": str(concurrency),
         }
         server = subprocess.Popen(  # noqa: S603, ASYNC220 - our own CLI, started before timing
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -205,5 +216,6 @@ if __name__ == "__main__":
     parser.add_argument("--per-agency", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     args = parser.parse_args()
-    asyncio.run(main(args.agencies, args.per_agency, args.requests, args.concurrency))
+    asyncio.run(main(args.agencies, args.per_agency, args.requests, args.concurrency, args.workers))

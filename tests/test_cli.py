@@ -325,6 +325,20 @@ def application_objects(owner_url: str) -> dict[str, set[str]]:
         return {kind: {row[0] for row in conn.execute(query)} for kind, query in queries.items()}
 
 
+def test_serve_with_several_workers(database_urls: DatabaseUrls, tmp_path: Path) -> None:
+    env = cli_env(
+        DATABASE_URL=database_urls.runtime, AFTERVIEW_JWT_SECRET=secrets.token_urlsafe(32)
+    )
+    email, password = "admin@workers-agency.example.com", secrets.token_urlsafe(16)
+    create_agency_with_cli(env, "Workers Agency", email, password)
+    with Server(env, tmp_path / "logs", extra_args=("--workers", "2")) as server:
+        server.wait_ready()
+        token = login(server.base_url, email, password)
+        for _ in range(4):  # several connections, so both workers answer some
+            assert agency_of(server.base_url, token)["name"] == "Workers Agency"
+        assert_clean_exit(server.stop(signal.SIGTERM), signal.SIGTERM)
+
+
 def test_migrations_are_reversible(test_database: TestDatabase) -> None:
     urls = test_database.create()
     assert make_url(urls.owner).username == TEST_OWNER

@@ -107,11 +107,18 @@ class Server:
     embedded postgres left on `data_dir` is stopped, whether or not the test passed.
     """
 
-    def __init__(self, env: dict[str, str], log_dir: Path, data_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_dir: Path,
+        data_dir: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.data_dir = data_dir
+        self.extra_args = extra_args
         log_dir.mkdir(parents=True, exist_ok=True)
         self._stdout_path = log_dir / f"serve-{self.port}.out"
         self._stderr_path = log_dir / f"serve-{self.port}.err"
@@ -120,7 +127,15 @@ class Server:
     def __enter__(self) -> "Server":
         with self._stdout_path.open("wb") as out, self._stderr_path.open("wb") as err:
             self._process = subprocess.Popen(  # noqa: S603 - fixed executable and arguments
-                [afterview_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    afterview_executable(),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *self.extra_args,
+                ],
                 env=self.env,
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.DEVNULL,
