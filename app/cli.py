@@ -64,6 +64,22 @@ def database(settings: Settings) -> Iterator[DatabaseUrls]:
         server.stop()
 
 
+def load_settings() -> Settings:
+    """The settings, or one plain line naming what is wrong with them."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise fail(f"bad setting: {problems}") from None
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    name = str(loc[0]).upper() if loc else "?"
+    return name if name.startswith(("DATABASE_", "AFTERVIEW_")) else f"AFTERVIEW_{name}"
+
+
 def jwt_secret(settings: Settings) -> str:
     if settings.jwt_secret:
         return settings.jwt_secret.get_secret_value()
@@ -95,7 +111,7 @@ def serve(
     """Start the API. With no DATABASE_URL: embedded PostgreSQL, migrated, with a demo agency."""
     from app.core.logging import configure_logging
 
-    settings = get_settings()
+    settings = load_settings()
     configure_logging(json_lines=settings.log_json)
     # uvicorn re-raises SIGTERM after shutting down; turn it into SystemExit so that the
     # embedded server is stopped on the way out instead of the process dying on the spot.
@@ -174,7 +190,7 @@ async def _seed_demo(runtime_url: str, settings: Settings, host: str, port: int)
 def migrate_command() -> None:
     """Apply migrations as the owner (DATABASE_OWNER_URL) and grant the runtime role
     (the user in DATABASE_URL) what it needs."""
-    settings = get_settings()
+    settings = load_settings()
     if settings.embedded:
         with database(settings):
             console.print("Embedded database migrated.")
@@ -207,7 +223,7 @@ def agency_create(
         raise fail(f"not a valid email address: {admin_email}") from None
     if len(admin_password) < 12:
         raise fail("the admin password must have at least 12 characters")
-    settings = get_settings()
+    settings = load_settings()
     with database(settings) as urls:
         created = asyncio.run(_create_agency(urls.runtime, name, email, admin_password, admin_name))
     print(json.dumps({"agency_id": str(created[0]), "admin_id": str(created[1])}))

@@ -189,7 +189,9 @@ async def main(
                 ]
             await conn.close()
             print(
-                f"measured agency has {len(ids)} candidates; concurrency {concurrency}", flush=True
+                f"measured agency has {len(ids)} candidates; concurrency {concurrency}; "
+                f"{workers} API worker(s)",
+                flush=True,
             )
             await measure_http(base, ids, requests, concurrency)
             await measure_driver(urls.runtime, agency, ids, requests, concurrency)

@@ -358,3 +358,13 @@ def test_migrations_are_reversible(test_database: TestDatabase) -> None:
     command.upgrade(config, "head")
     assert application_objects(urls.owner) == upgraded
     check_schema_current(urls.owner)
+
+
+def test_a_short_token_secret_is_refused_in_one_line(database_urls: DatabaseUrls) -> None:
+    env = cli_env(DATABASE_URL=database_urls.runtime, AFTERVIEW_JWT_SECRET="too-short")
+    result = run_cli("serve", env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "AFTERVIEW_JWT_SECRET" in lines[0]
+    assert "32" in lines[0]

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
         description="Owner connection that migrations use.",
     )
     data_dir: Path = Path(".afterview")
-    jwt_secret: SecretStr | None = None
+    jwt_secret: SecretStr | None = Field(
+        default=None, min_length=32, description="Signs access tokens (HS256): 32+ characters."
+    )
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     demo_email: str | None = None
     demo_password: SecretStr | None = None
