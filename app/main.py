@@ -20,8 +20,11 @@ from app.core.idempotency import Replay, replay_response
 from app.core.logging import configure_logging
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
+from app.debriefs.router import router as debriefs_router
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.interviews.router import router as interviews_router
+from app.next_steps.router import router as next_steps_router
 from app.users.router import router as users_router
 from app.vacancies.router import router as vacancies_router
 
@@ -98,6 +101,9 @@ def create_app(
         vacancies_router,
         applications_router,
         interviews_router,
+        events_router,
+        next_steps_router,
+        debriefs_router,
     ):
         app.include_router(router)
     return app

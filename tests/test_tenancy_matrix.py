@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from httpx import AsyncClient
 
-from app.core.auth import require_admin
+from app.core.auth import Scope, require_admin
 from app.core.clock import FixedClock
 from tests.support.routes import api_routes
 from tests.support.tenants import Tenant
@@ -136,9 +136,7 @@ async def test_other_agency_gets_404_on_every_object_route(
     if credential == "admin":
         intruder = agency_b.admin
     else:
-        key = await agency_b.api_key(
-            scopes=["records:read", "records:write", "users:read", "users:write", "agency:read"]
-        )
+        key = await agency_b.api_key(scopes=[scope.value for scope in Scope])
         intruder = agency_b.client_with_key(key["key"])
 
     routes = object_routes(app)

@@ -168,6 +168,18 @@ class InterviewAlreadyHeld(Problem):
     slug, status, title = "interview-already-held", 409, "The interview has already started"
 
 
+class InterviewNotFinished(Problem):
+    slug, status, title = (
+        "interview-not-finished",
+        409,
+        "The interview has not ended yet; post-interview steps come after it",
+    )
+
+
+class ApplicationClosed(Problem):
+    slug, status, title = "application-closed", 409, "The application is closed"
+
+
 class InterviewCancelled(Problem):
     slug, status, title = "interview-cancelled", 409, "The interview was cancelled"
 

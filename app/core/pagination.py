@@ -82,11 +82,16 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    return decode_values(cursor, [c.type.python_type for c in columns])
+
+
+def decode_values(cursor: str, types: Sequence[type]) -> list[Any]:
+    """The values a cursor from `encode_cursor` carries, of `types`; 422 for anything else."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(columns):
+        if not isinstance(raw, list) or len(raw) != len(types):
             raise ValueError("wrong shape")
-        return [_decode_value(v, c.type.python_type) for v, c in zip(raw, columns, strict=True)]
+        return [_decode_value(v, t) for v, t in zip(raw, types, strict=True)]
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         message = "not a cursor this list returned"
         raise ValidationFailed(

@@ -7,10 +7,12 @@ webhooks are all built on them.
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.pagination import PageParams, paginate
 from app.core.requests import current_request_id
 from app.models import Event
 
@@ -40,3 +42,13 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+async def application_timeline(
+    session: AsyncSession, principal: Principal, application_id: UUID, params: PageParams
+) -> tuple[list[Event], str | None]:
+    """The application's events, newest first."""
+    stmt = select(Event).where(
+        Event.agency_id == principal.agency_id, Event.application_id == application_id
+    )
+    return await paginate(session, stmt, [Event.occurred_at, Event.id], params, descending=True)

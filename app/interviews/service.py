@@ -12,18 +12,21 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import (
+    ApplicationClosed,
     FieldError,
     Immutable,
     InterviewAlreadyHeld,
     InterviewCancelled,
     InterviewerNotAtClient,
+    InterviewNotFinished,
     ValidationFailed,
 )
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams
-from app.core.records import RecordService, referenced
+from app.core.records import RecordService, owned, referenced
 from app.events.service import record_event
 from app.models import (
+    CLOSED_STATUSES,
     Application,
     ClientContact,
     Interview,
@@ -202,3 +205,22 @@ class InterviewService(RecordService[Interview]):
 
 
 interviews = InterviewService()
+
+
+async def finished_interview(
+    session: AsyncSession, principal: Principal, clock: Clock, interview_id: UUID
+) -> tuple[Interview, Application]:
+    """An interview that has ended, of an application still open: where every post-interview
+    step starts. No step (and no reminder) exists for an interview that has not ended."""
+    interview = await interviews.get(session, principal, interview_id)
+    if interview.status == InterviewStatus.cancelled:
+        raise InterviewCancelled("The interview was cancelled.")
+    if clock.now() < interview.ends_at:
+        raise InterviewNotFinished(
+            f"It ends at {interview.ends_at.isoformat()}.", ends_at=interview.ends_at.isoformat()
+        )
+    application = await owned(session, Application, principal, interview.application_id)
+    assert application is not None  # the composite foreign key guarantees it
+    if application.status in CLOSED_STATUSES:
+        raise ApplicationClosed(f"The application is {application.status}.")
+    return interview, application

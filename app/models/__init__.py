@@ -9,6 +9,7 @@ from app.models.client import Client, ClientContact
 from app.models.event import Event
 from app.models.idempotency import IdempotencyKey
 from app.models.pipeline import (
+    CLOSED_STATUSES,
     Application,
     ApplicationStatus,
     Interview,
@@ -19,9 +20,12 @@ from app.models.pipeline import (
     Vacancy,
 )
 from app.models.user import Role, User
+from app.models.workflow import AnswerQuality, Debrief, DebriefQuestion, NextStepKind, NextSteps
 
 __all__ = [
+    "CLOSED_STATUSES",
     "Agency",
+    "AnswerQuality",
     "ApiKey",
     "Application",
     "ApplicationStatus",
@@ -30,12 +34,16 @@ __all__ = [
     "Candidate",
     "Client",
     "ClientContact",
+    "Debrief",
+    "DebriefQuestion",
     "Event",
     "IdempotencyKey",
     "Interview",
     "InterviewFormat",
     "InterviewInterviewer",
     "InterviewStatus",
+    "NextStepKind",
+    "NextSteps",
     "OfferLikelihood",
     "Referee",
     "Role",

@@ -24,6 +24,12 @@ class ApplicationStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
+CLOSED_STATUSES = frozenset(
+    {ApplicationStatus.withdrawn, ApplicationStatus.unsuccessful, ApplicationStatus.placed}
+)
+"""An application in one of these takes no further post-interview steps."""
+
+
 class InterviewFormat(StrEnum):
     in_person = "in_person"
     video = "video"
@@ -35,7 +41,7 @@ class InterviewStatus(StrEnum):
     cancelled = "cancelled"
 
 
-def _one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=column)
 
@@ -93,8 +99,8 @@ class Application(Record, Base):
             ),
             Index(None, "agency_id", "vacancy_id"),
             Index(None, "agency_id", "consultant_id", "status"),
-            _one_of("offer_likelihood", OfferLikelihood),
-            _one_of("status", ApplicationStatus),
+            one_of("offer_likelihood", OfferLikelihood),
+            one_of("status", ApplicationStatus),
         )
 
 
@@ -128,8 +134,8 @@ class Interview(Record, Base):
             ),
             CheckConstraint("ends_at > starts_at", name="ends_after_start"),
             CheckConstraint("round IS NULL OR round >= 1", name="round_positive"),
-            _one_of("format", InterviewFormat),
-            _one_of("status", InterviewStatus),
+            one_of("format", InterviewFormat),
+            one_of("status", InterviewStatus),
             Index(None, "agency_id", "application_id", "starts_at"),
             Index(None, "agency_id", "starts_at"),
         )

@@ -1,0 +1,74 @@
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from app.core.schemas import OutputModel, Timestamp
+from app.models import Event
+
+
+class Actor(OutputModel):
+    """Who acted: a person, an integration's API key, or a key acting for a person."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "user_id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
+                    "api_key_id": "0196f0a8-9999-7b52-9d4e-2f7a1c9e5b10",
+                    "on_behalf_of": True,
+                }
+            ]
+        }
+    }
+
+    user_id: UUID | None = Field(description="The person: logged in, or named in On-Behalf-Of.")
+    api_key_id: UUID | None = Field(description="The API key used, if any.")
+    on_behalf_of: bool = Field(description="True when an API key acted for `user_id`.")
+
+
+class TimelineEntry(OutputModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "0196f0c9-9999-7c0e-9a3b-1f2e3d4c5b6a",
+                    "occurred_at": "2026-12-02T13:30:00+00:00",
+                    "type": "debrief.submitted",
+                    "object_type": "debrief",
+                    "object_id": "0196f0c2-1111-7c0e-9a3b-1f2e3d4c5b6a",
+                    "actor": {
+                        "user_id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
+                        "api_key_id": None,
+                        "on_behalf_of": False,
+                    },
+                    "data": {"on_time": True, "questions": 6},
+                }
+            ]
+        }
+    }
+
+    id: UUID
+    occurred_at: Timestamp
+    type: str
+    object_type: str
+    object_id: UUID
+    actor: Actor
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event) -> "TimelineEntry":
+        actor = Actor(
+            user_id=event.user_id,
+            api_key_id=event.api_key_id,
+            on_behalf_of=event.api_key_id is not None and event.user_id is not None,
+        )
+        return cls(
+            id=event.id,
+            occurred_at=event.occurred_at,
+            type=event.type,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            actor=actor,
+            data=event.data,
+        )

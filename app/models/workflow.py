@@ -1,0 +1,96 @@
+"""The post-interview steps recorded against an interview."""
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, TenantOwned, TenantRecord
+from app.models.pipeline import one_of
+
+
+class NextStepKind(StrEnum):
+    another_round = "another_round"
+    assessment = "assessment"
+    decision = "decision"
+    offer_call = "offer_call"
+    unknown = "unknown"
+
+
+class AnswerQuality(StrEnum):
+    strong = "strong"
+    adequate = "adequate"
+    weak = "weak"
+
+
+def _interview_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["agency_id", "interview_id"], ["interview.agency_id", "interview.id"]
+    )
+
+
+class NextSteps(TenantRecord, Base):
+    """Step 1: what happens next and by when. One per interview."""
+
+    __tablename__ = "next_steps"
+    __table_args__ = (
+        _interview_fk(),
+        UniqueConstraint("agency_id", "interview_id"),
+        Index(None, "agency_id", "decision_expected_by"),
+        one_of("kind", NextStepKind),
+    )
+
+    interview_id: Mapped[UUID]
+    application_id: Mapped[UUID]
+    kind: Mapped[NextStepKind] = mapped_column(String(20))
+    details: Mapped[str] = mapped_column(Text)
+    decision_expected_by: Mapped[datetime]
+
+
+class Debrief(TenantRecord, Base):
+    """Step 2: how the interview went, question by question. One per interview."""
+
+    __tablename__ = "debrief"
+    __table_args__ = (_interview_fk(), UniqueConstraint("agency_id", "interview_id"))
+
+    interview_id: Mapped[UUID]
+    application_id: Mapped[UUID]
+    went_well: Mapped[str] = mapped_column(Text)
+    could_improve: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[str]] = mapped_column(ARRAY(String(2000)), server_default="{}")
+    submitted_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    on_time: Mapped[bool] = mapped_column(Boolean)
+    questions: Mapped[list["DebriefQuestion"]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="DebriefQuestion.position"
+    )
+
+
+class DebriefQuestion(TenantOwned, Base):
+    """A question the candidate was asked; also a row of the client's question bank."""
+
+    __tablename__ = "debrief_question"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_id", "debrief_id"], ["debrief.agency_id", "debrief.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["agency_id", "client_id"], ["client.agency_id", "client.id"], ondelete="CASCADE"
+        ),
+        Index(None, "agency_id", "client_id", "normalized_text"),
+        one_of("answer_quality", AnswerQuality),
+    )
+
+    debrief_id: Mapped[UUID]
+    client_id: Mapped[UUID]
+    vacancy_id: Mapped[UUID]
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    normalized_text: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    answer_quality: Mapped[AnswerQuality] = mapped_column(String(10))
+    half_answered: Mapped[bool] = mapped_column(Boolean)
+    asked_at: Mapped[datetime]

@@ -1,0 +1,86 @@
+"""Step 1: next steps and the decision timeframe, recorded once the interview has ended."""
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.errors import FieldError, NotFound, ValidationFailed
+from app.core.etag import ensure_match
+from app.events.service import record_event
+from app.interviews.service import finished_interview, interviews
+from app.models import NextSteps
+from app.next_steps.schemas import NextStepsWrite
+
+
+async def get_next_steps(
+    session: AsyncSession, principal: Principal, interview_id: UUID
+) -> NextSteps:
+    await interviews.get(session, principal, interview_id)
+    found = await _of_interview(session, principal, interview_id)
+    if found is None:
+        raise NotFound("No next steps are recorded for that interview yet.")
+    return found
+
+
+async def record_next_steps(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    interview_id: UUID,
+    data: NextStepsWrite,
+    if_match: str | None,
+) -> tuple[NextSteps, bool]:
+    """Record (or correct) an interview's next steps; True when first recorded."""
+    interview, application = await finished_interview(session, principal, clock, interview_id)
+    if data.decision_expected_by <= interview.ends_at:
+        message = "must be after the interview ended"
+        raise ValidationFailed(
+            f"decision_expected_by: {message}.",
+            errors=[
+                FieldError(
+                    field="decision_expected_by", location="body", message=message
+                ).model_dump()
+            ],
+        )
+    now = clock.now()
+    steps = await _of_interview(session, principal, interview_id)
+    created = steps is None
+    if steps is None:
+        steps = NextSteps(
+            agency_id=principal.agency_id,
+            interview_id=interview.id,
+            application_id=application.id,
+            created_at=now,
+            **data.model_dump(),
+        )
+        session.add(steps)
+    else:
+        ensure_match(if_match, steps.version, required=False)
+        for name, value in data.model_dump().items():
+            setattr(steps, name, value)
+    steps.updated_at = now
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "next_steps.recorded" if created else "next_steps.updated",
+        steps.id,
+        application_id=application.id,
+        interview_id=str(interview.id),
+    )
+    return steps, created
+
+
+async def _of_interview(
+    session: AsyncSession, principal: Principal, interview_id: UUID
+) -> NextSteps | None:
+    found: NextSteps | None = await session.scalar(
+        select(NextSteps).where(
+            NextSteps.agency_id == principal.agency_id, NextSteps.interview_id == interview_id
+        )
+    )
+    return found
