@@ -24,6 +24,7 @@ from app.debriefs.router import router as debriefs_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.interviews.router import router as interviews_router
+from app.messages.router import router as messages_router
 from app.next_steps.router import router as next_steps_router
 from app.users.router import router as users_router
 from app.vacancies.router import router as vacancies_router
@@ -104,6 +105,7 @@ def create_app(
         events_router,
         next_steps_router,
         debriefs_router,
+        messages_router,
     ):
         app.include_router(router)
     return app

@@ -8,19 +8,25 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from httpx import AsyncClient
 
-from app.core.auth import Scope, require_admin
+from app.core.auth import Principal, Scope, require_admin
 from app.core.clock import FixedClock
+from app.core.db import tenant_transaction
+from app.core.ids import AgencyId, UserId
+from app.messages.service import Recipient, queue_message
+from app.messages.templates import DEFAULTS
+from app.models import MessageKind, RecipientType, Role
 from tests.support.routes import api_routes
 from tests.support.tenants import Tenant
 
 ID_PARAM = re.compile(r"\{(\w+)\}")
-NOT_OBJECT_IDS = {"external_id"}
+NOT_OBJECT_IDS = {"external_id", "kind"}  # names, not objects: each agency has its own
 
 
 def object_routes(app: FastAPI) -> list[tuple[str, str, bool]]:
@@ -100,7 +106,9 @@ async def objects_of(tenant: Tenant, clock: FixedClock) -> dict[str, str]:
             "interviewer_ids": [contact["id"]],
         },
     )
+    message = await queued_message(tenant, clock, contact)
     return {
+        "messages": message,
         "users": user["id"],
         "api-keys": key["id"],
         "candidates": candidate["id"],
@@ -111,6 +119,29 @@ async def objects_of(tenant: Tenant, clock: FixedClock) -> dict[str, str]:
         "applications": application["id"],
         "interviews": interview["id"],
     }
+
+
+async def queued_message(tenant: Tenant, clock: FixedClock, contact: dict[str, Any]) -> str:
+    """No route queues a message by itself: the workflow does. Queue one as a step would."""
+    principal = Principal(
+        AgencyId(tenant.agency_id), UserId(tenant.admin_id), Role.admin, None, frozenset()
+    )
+    async with tenant_transaction(tenant.app.state.sessions, principal.agency_id) as session:
+        recipient = Recipient(
+            RecipientType.contact, UUID(contact["id"]), contact["email"], contact["name"]
+        )
+        sample = DEFAULTS[MessageKind.withdrawal_note].sample
+        message = await queue_message(
+            session,
+            principal,
+            clock,
+            MessageKind.withdrawal_note,
+            recipient,
+            sample,
+            dedupe_key=f"matrix:{contact['id']}",
+        )
+        assert message is not None
+        return str(message.id)
 
 
 async def snapshot(tenant: Tenant, objects: dict[str, str]) -> dict[str, Any]:

@@ -196,6 +196,10 @@ class InterviewerNotAtClient(Problem):
     )
 
 
+class TemplateNotValid(Problem):
+    slug, status, title = "template-invalid", 422, "The template does not render"
+
+
 class ServiceUnavailable(Problem):
     slug, status, title = "service-unavailable", 503, "The service cannot answer right now"
 

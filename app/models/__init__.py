@@ -8,6 +8,7 @@ from app.models.candidate import Candidate, Referee
 from app.models.client import Client, ClientContact
 from app.models.event import Event
 from app.models.idempotency import IdempotencyKey
+from app.models.message import Message, MessageKind, MessageStatus, MessageTemplate, RecipientType
 from app.models.pipeline import (
     CLOSED_STATUSES,
     Application,
@@ -42,9 +43,14 @@ __all__ = [
     "InterviewFormat",
     "InterviewInterviewer",
     "InterviewStatus",
+    "Message",
+    "MessageKind",
+    "MessageStatus",
+    "MessageTemplate",
     "NextStepKind",
     "NextSteps",
     "OfferLikelihood",
+    "RecipientType",
     "Referee",
     "Role",
     "User",

@@ -1,0 +1,80 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from app.core.auth import Admin, WorkflowReader
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import IfMatch, set_etag
+from app.core.pagination import Page, PageQuery
+from app.messages import service
+from app.messages.schemas import MessageRead, TemplateRead, TemplateWrite
+from app.messages.templates import DEFAULTS, render
+from app.models import MessageKind, MessageStatus
+
+router = APIRouter(tags=["Delivery"])
+
+
+def template_read(template: service.CurrentTemplate) -> TemplateRead:
+    sample = DEFAULTS[template.kind].sample
+    subject, body = render(template.subject, template.body, sample)
+    return TemplateRead(
+        kind=template.kind,
+        subject=template.subject,
+        body=template.body,
+        is_default=template.is_default,
+        variables=sample,
+        preview_subject=subject,
+        preview_body=body,
+    )
+
+
+@router.get("/v1/messages", summary="The outbox: messages the workflow queued, newest first")
+async def list_messages(
+    principal: WorkflowReader,
+    session: SessionDep,
+    page: PageQuery,
+    status: Annotated[MessageStatus | None, Query()] = None,
+    kind: Annotated[MessageKind | None, Query()] = None,
+    application_id: Annotated[UUID | None, Query()] = None,
+) -> Page[MessageRead]:
+    items, next_cursor = await service.list_messages(
+        session, principal, page, status=status, kind=kind, application_id=application_id
+    )
+    return Page(items=[MessageRead.model_validate(m) for m in items], next=next_cursor)
+
+
+@router.get("/v1/messages/{message_id}", summary="Read a message")
+async def read_message(
+    principal: WorkflowReader, session: SessionDep, message_id: UUID
+) -> MessageRead:
+    return MessageRead.model_validate(await service.get_message(session, principal, message_id))
+
+
+@router.get("/v1/message-templates/{kind}", summary="The wording your agency uses for a message")
+async def read_template(
+    principal: WorkflowReader, session: SessionDep, kind: MessageKind, response: Response
+) -> TemplateRead:
+    template = await service.current_template(session, principal, kind)
+    set_etag(response, template.version)
+    return template_read(template)
+
+
+@router.put(
+    "/v1/message-templates/{kind}",
+    summary="Change the wording of a message (admins); refused (422) if it does not render",
+)
+async def save_template(
+    principal: Admin,
+    session: SessionDep,
+    clock: ClockDep,
+    kind: MessageKind,
+    data: TemplateWrite,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TemplateRead:
+    template = await service.save_template(
+        session, principal, clock, kind, data.subject, data.body, if_match
+    )
+    set_etag(response, template.version)
+    return template_read(template)

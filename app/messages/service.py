@@ -1,0 +1,171 @@
+"""The outbox and its templates. A step queues a message in its own transaction; a worker
+(later) sends each at least once, and `dedupe_key` makes a second copy impossible."""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.errors import FieldError, NotFound, TemplateNotValid
+from app.core.etag import ensure_match
+from app.core.pagination import PageParams, paginate
+from app.messages.templates import DEFAULTS, TemplateInvalid, render
+from app.models import Message, MessageKind, MessageStatus, MessageTemplate, RecipientType
+
+
+@dataclass(frozen=True)
+class Recipient:
+    type: RecipientType
+    id: UUID
+    address: str
+    name: str | None
+    consented: bool = True
+    """Candidates and referees are messaged only with their consent."""
+
+
+@dataclass(frozen=True)
+class CurrentTemplate:
+    kind: MessageKind
+    subject: str
+    body: str
+    is_default: bool
+    version: int
+
+
+async def current_template(
+    session: AsyncSession, principal: Principal, kind: MessageKind
+) -> CurrentTemplate:
+    stored = await _stored_template(session, principal, kind)
+    if stored is None:
+        spec = DEFAULTS[kind]
+        return CurrentTemplate(kind, spec.subject, spec.body, True, 0)
+    return CurrentTemplate(kind, stored.subject, stored.body, False, stored.version)
+
+
+async def save_template(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    kind: MessageKind,
+    subject: str,
+    body: str,
+    if_match: str | None,
+) -> CurrentTemplate:
+    try:
+        render(subject, body, DEFAULTS[kind].sample)
+    except TemplateInvalid as exc:
+        raise TemplateNotValid(
+            f"The template does not render: {exc}",
+            errors=[FieldError(field="body", location="body", message=str(exc)).model_dump()],
+        ) from None
+    now = clock.now()
+    stored = await _stored_template(session, principal, kind)
+    if stored is None:
+        stored = MessageTemplate(
+            agency_id=principal.agency_id,
+            kind=kind,
+            subject=subject,
+            body=body,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(stored)
+    else:
+        ensure_match(if_match, stored.version, required=False)
+        stored.subject, stored.body, stored.updated_at = subject, body, now
+    await session.flush()
+    return CurrentTemplate(kind, subject, body, False, stored.version)
+
+
+async def _stored_template(
+    session: AsyncSession, principal: Principal, kind: MessageKind
+) -> MessageTemplate | None:
+    found: MessageTemplate | None = await session.scalar(
+        select(MessageTemplate).where(
+            MessageTemplate.agency_id == principal.agency_id, MessageTemplate.kind == kind
+        )
+    )
+    return found
+
+
+async def queue_message(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    kind: MessageKind,
+    recipient: Recipient,
+    context: dict[str, Any],
+    *,
+    dedupe_key: str,
+    application_id: UUID | None = None,
+    related: dict[str, str] | None = None,
+) -> Message | None:
+    """Render and queue one message; None when the recipient has not consented or the same
+    purpose was already queued (the dedupe key exists)."""
+    if not recipient.consented:
+        return None
+    existing = await session.scalar(
+        select(Message).where(
+            Message.agency_id == principal.agency_id, Message.dedupe_key == dedupe_key
+        )
+    )
+    if existing is not None:
+        return None
+    template = await current_template(session, principal, kind)
+    subject, body = render(
+        template.subject, template.body, {**context, "recipient_name": recipient.name or ""}
+    )
+    now = clock.now()
+    message = Message(
+        agency_id=principal.agency_id,
+        kind=kind,
+        status=MessageStatus.queued,
+        dedupe_key=dedupe_key,
+        recipient_type=recipient.type,
+        recipient_id=recipient.id,
+        to_address=recipient.address,
+        to_name=recipient.name,
+        subject=subject,
+        body=body,
+        application_id=application_id,
+        related=related or {},
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def list_messages(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    status: MessageStatus | None = None,
+    kind: MessageKind | None = None,
+    application_id: UUID | None = None,
+) -> tuple[list[Message], str | None]:
+    stmt = select(Message).where(Message.agency_id == principal.agency_id)
+    for column, value in (
+        (Message.status, status),
+        (Message.kind, kind),
+        (Message.application_id, application_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return await paginate(session, stmt, [Message.created_at, Message.id], params, descending=True)
+
+
+async def get_message(session: AsyncSession, principal: Principal, message_id: UUID) -> Message:
+    found = await session.scalar(
+        select(Message).where(Message.agency_id == principal.agency_id, Message.id == message_id)
+    )
+    if found is None:
+        raise NotFound("No message with that id.")
+    return found

@@ -1,0 +1,145 @@
+"""Message templates: the shipped defaults, the variables each kind offers, and rendering in a
+sandbox (templates see plain strings only; no attribute of a Python object, no file)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from app.models import MessageKind
+
+MAX_RENDERED_CHARS = 50_000
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    subject: str
+    body: str
+    sample: dict[str, Any]
+    """Every variable the kind offers, with a realistic value: PUT renders against it."""
+
+
+_AGENCY = {"agency_name": "Northbridge Talent", "consultant_name": "Priya Shah"}
+_ROLE = {"role_title": "Senior Supply Chain Analyst", "client_name": "Harbour Logistics"}
+
+DEFAULTS: dict[MessageKind, TemplateSpec] = {
+    MessageKind.withdrawal_note: TemplateSpec(
+        "{{ candidate_first_name }} and the {{ role_title }} role",
+        "Dear {{ recipient_name }},\n\nThank you for meeting {{ candidate_first_name }} for the "
+        "{{ role_title }} role. They have decided not to go further with it, and we did not want "
+        "your time spent on it any longer. We wish you well in finding the right person.\n\n"
+        "{{ consultant_name }}\n{{ agency_name }}",
+        {**_AGENCY, **_ROLE, "recipient_name": "Sofia Marin", "candidate_first_name": "Amara"},
+    ),
+    MessageKind.follow_up_direct: TemplateSpec(
+        "{{ subject }}",
+        "{{ body }}{% if links %}\n\n{% for link in links %}{{ link }}\n{% endfor %}{% endif %}",
+        {
+            **_AGENCY,
+            **_ROLE,
+            "recipient_name": "Sofia Marin",
+            "subject": "Thank you",
+            "body": "Thank you for your time today.",
+            "links": ["https://example.com/work"],
+            "candidate_first_name": "Amara",
+            "candidate_last_name": "Okafor",
+        },
+    ),
+    MessageKind.follow_up_via_agency: TemplateSpec(
+        "To forward: {{ candidate_first_name }}'s thanks for the {{ role_title }} interview",
+        "{{ consultant_name }}, please forward this note from {{ candidate_first_name }} "
+        "{{ candidate_last_name }} to {{ client_name }}:\n\nSubject: {{ subject }}\n\n{{ body }}"
+        "{% if links %}\n\n{% for link in links %}{{ link }}\n{% endfor %}{% endif %}",
+        {
+            **_AGENCY,
+            **_ROLE,
+            "recipient_name": "Priya Shah",
+            "subject": "Thank you",
+            "body": "Thank you for your time today.",
+            "links": [],
+            "candidate_first_name": "Amara",
+            "candidate_last_name": "Okafor",
+        },
+    ),
+    MessageKind.referee_heads_up: TemplateSpec(
+        "A reference request for {{ candidate_first_name }} may be on its way",
+        "Dear {{ recipient_name }},\n\n{{ candidate_first_name }} is close to an offer for the "
+        "{{ role_title }} role at {{ client_name }} and named you as a referee. Why they want it: "
+        "{{ why_want_job }}\n\nWorth emphasising: {{ key_points }}\n\nThank you,\n"
+        "{{ consultant_name }}\n{{ agency_name }}",
+        {
+            **_AGENCY,
+            **_ROLE,
+            "recipient_name": "Daniel Reyes",
+            "candidate_first_name": "Amara",
+            "why_want_job": "It is the network redesign she has prepared for.",
+            "key_points": "Led the 2024 WMS migration.",
+        },
+    ),
+    MessageKind.feedback_request: TemplateSpec(
+        "Feedback on {{ candidate_first_name }} for the {{ role_title }} role",
+        "Dear {{ recipient_name }},\n\nThank you for considering {{ candidate_first_name }}. "
+        "A few lines on their strengths and gaps would help them greatly: {{ feedback_link }}"
+        "\n\n{{ consultant_name }}\n{{ agency_name }}",
+        {
+            **_AGENCY,
+            **_ROLE,
+            "recipient_name": "Sofia Marin",
+            "candidate_first_name": "Amara",
+            "feedback_link": "https://afterview.example/v1/public/feedback/abc",
+        },
+    ),
+    MessageKind.feedback_chase: TemplateSpec(
+        "A reminder: feedback on {{ candidate_first_name }}",
+        "Dear {{ recipient_name }},\n\nA gentle reminder: a few lines on "
+        "{{ candidate_first_name }}'s interview would help them: {{ feedback_link }}\n\n"
+        "{{ consultant_name }}\n{{ agency_name }}",
+        {
+            **_AGENCY,
+            **_ROLE,
+            "recipient_name": "Sofia Marin",
+            "candidate_first_name": "Amara",
+            "feedback_link": "https://afterview.example/v1/public/feedback/abc",
+        },
+    ),
+    MessageKind.feedback_release: TemplateSpec(
+        "Feedback from {{ client_name }}",
+        "Dear {{ recipient_name }},\n\n{{ client_name }} shared feedback on your interview for "
+        "the {{ role_title }} role.\n\nStrengths: {{ strengths }}\nGaps: {{ gaps }}"
+        "{% if advice %}\nAdvice: {{ advice }}{% endif %}\n\n{{ consultant_name }}\n"
+        "{{ agency_name }}",
+        {
+            **_AGENCY,
+            **_ROLE,
+            "recipient_name": "Amara",
+            "strengths": "Clear thinking.",
+            "gaps": "Less depth in finance.",
+            "advice": "",
+        },
+    ),
+}
+
+_environment = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+)
+
+
+class TemplateInvalid(ValueError):
+    """The template does not parse, or does not render with the kind's variables."""
+
+
+def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Render a subject and body; raises `TemplateInvalid` with the reason."""
+    try:
+        rendered_subject = _environment.from_string(subject).render(context).strip()
+        rendered_body = _environment.from_string(body).render(context)
+    except TemplateError as exc:
+        raise TemplateInvalid(str(exc.message or exc)) from None
+    except Exception as exc:  # a user's template may fail any way (1/0, range too big, …)
+        raise TemplateInvalid(f"{type(exc).__name__}: {exc}") from None
+    if "\n" in rendered_subject or not rendered_subject:
+        raise TemplateInvalid("the subject must render to one non-empty line")
+    if len(rendered_body) > MAX_RENDERED_CHARS:
+        raise TemplateInvalid(f"the body renders to more than {MAX_RENDERED_CHARS} characters")
+    return rendered_subject[:500], rendered_body

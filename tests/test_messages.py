@@ -1,0 +1,145 @@
+"""Message templates (sandboxed, validated at PUT) and the outbox they render into."""
+
+from uuid import UUID, uuid4
+
+import pytest
+from fastapi import FastAPI
+
+from app.core.auth import Principal
+from app.core.clock import FixedClock
+from app.core.db import tenant_transaction
+from app.core.ids import AgencyId, UserId
+from app.messages.service import Recipient, queue_message
+from app.messages.templates import DEFAULTS
+from app.models import Message, MessageKind, RecipientType, Role
+from tests.support.tenants import Tenant
+
+KIND = "withdrawal_note"
+
+
+async def test_default_template_is_shown_with_its_variables(agency_a: Tenant) -> None:
+    response = await agency_a.admin.get(f"/v1/message-templates/{KIND}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["is_default"] is True
+    assert "candidate_first_name" in body["variables"]
+    assert "Amara" in body["preview_subject"]
+    assert "{{" not in body["preview_body"]
+
+
+async def test_an_agency_can_reword_a_template(agency_a: Tenant, agency_b: Tenant) -> None:
+    template = {"subject": "About {{ candidate_first_name }}", "body": "Hello {{ recipient_name }}"}
+    saved = await agency_a.admin.put(f"/v1/message-templates/{KIND}", json=template)
+    assert saved.status_code == 200
+    assert saved.json()["is_default"] is False
+    assert saved.json()["preview_body"] == "Hello Sofia Marin"
+    read = await agency_a.admin.get(f"/v1/message-templates/{KIND}")
+    assert read.json()["subject"] == template["subject"]
+    # Another agency still has the shipped wording.
+    assert (await agency_b.admin.get(f"/v1/message-templates/{KIND}")).json()["is_default"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ unclosed",  # syntax
+        "{{ no_such_variable }}",  # not offered for this kind
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",  # reaching Python objects
+        "{{ cycler.__init__.__globals__.os }}",
+        "{% for i in range(10**9) %}x{% endfor %}",  # the sandbox caps ranges
+        "{{ recipient_name.__class__ }}",
+        "{{ 1 / 0 }}",
+    ],
+)
+async def test_a_template_that_does_not_render_is_refused_at_put(
+    agency_a: Tenant, body: str
+) -> None:
+    response = await agency_a.admin.put(
+        f"/v1/message-templates/{KIND}", json={"subject": "Hi", "body": body}
+    )
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/template-invalid")
+    after = await agency_a.admin.get(f"/v1/message-templates/{KIND}")
+    assert after.json()["is_default"] is True
+
+
+async def test_a_multi_line_subject_is_refused(agency_a: Tenant) -> None:
+    response = await agency_a.admin.put(
+        f"/v1/message-templates/{KIND}", json={"subject": "a\n{{ role_title }}", "body": "x"}
+    )
+    assert response.status_code == 422
+
+
+async def test_consultants_cannot_change_templates(agency_a: Tenant) -> None:
+    consultant = await agency_a.consultant()
+    assert (await consultant.get(f"/v1/message-templates/{KIND}")).status_code == 200
+    response = await consultant.put(
+        f"/v1/message-templates/{KIND}", json={"subject": "x", "body": "y"}
+    )
+    assert response.status_code == 403
+
+
+async def test_an_unknown_kind_is_a_422(agency_a: Tenant) -> None:
+    assert (await agency_a.admin.get("/v1/message-templates/spam")).status_code == 422
+
+
+def principal_of(tenant: Tenant) -> Principal:
+    return Principal(
+        AgencyId(tenant.agency_id), UserId(tenant.admin_id), Role.admin, None, frozenset()
+    )
+
+
+async def queue(
+    app: FastAPI, tenant: Tenant, clock: FixedClock, *, consented: bool, key: str
+) -> Message | None:
+    recipient = Recipient(
+        RecipientType.candidate, uuid4(), "amara@example.com", "Amara", consented=consented
+    )
+    principal = principal_of(tenant)
+    async with tenant_transaction(app.state.sessions, principal.agency_id) as session:
+        return await queue_message(
+            session,
+            principal,
+            clock,
+            MessageKind.feedback_release,
+            recipient,
+            DEFAULTS[MessageKind.feedback_release].sample,
+            dedupe_key=key,
+        )
+
+
+async def test_nobody_who_has_not_consented_is_queued_a_message(
+    app: FastAPI, agency_a: Tenant, clock: FixedClock
+) -> None:
+    assert await queue(app, agency_a, clock, consented=False, key="k1") is None
+    assert (await agency_a.admin.get("/v1/messages")).json()["items"] == []
+
+
+async def test_one_purpose_is_queued_once(
+    app: FastAPI, agency_a: Tenant, clock: FixedClock
+) -> None:
+    first = await queue(app, agency_a, clock, consented=True, key="release:1")
+    assert first is not None
+    assert await queue(app, agency_a, clock, consented=True, key="release:1") is None
+    listed = (await agency_a.admin.get("/v1/messages")).json()["items"]
+    assert [m["id"] for m in listed] == [str(first.id)]
+    message = (await agency_a.admin.get(f"/v1/messages/{first.id}")).json()
+    assert message["status"] == "queued"
+    assert message["to"] == "amara@example.com"
+    assert "Clear thinking." in message["body"]
+    filtered = await agency_a.admin.get("/v1/messages", params={"kind": "withdrawal_note"})
+    assert filtered.json()["items"] == []
+
+
+async def test_queued_messages_use_the_agency_wording(
+    app: FastAPI, agency_a: Tenant, clock: FixedClock
+) -> None:
+    await agency_a.admin.put(
+        "/v1/message-templates/feedback_release",
+        json={"subject": "News from {{ client_name }}", "body": "{{ strengths }} / {{ gaps }}"},
+    )
+    message = await queue(app, agency_a, clock, consented=True, key="release:2")
+    assert message is not None
+    assert message.subject == "News from Harbour Logistics"
+    assert message.body == "Clear thinking. / Less depth in finance."
+    assert UUID(str(message.id))
