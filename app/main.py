@@ -21,6 +21,7 @@ from app.core.logging import configure_logging
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.debriefs.router import router as debriefs_router
+from app.decisions.router import router as decisions_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.interviews.router import router as interviews_router
@@ -105,6 +106,7 @@ def create_app(
         events_router,
         next_steps_router,
         debriefs_router,
+        decisions_router,
         messages_router,
     ):
         app.include_router(router)

@@ -180,6 +180,10 @@ class ApplicationClosed(Problem):
     slug, status, title = "application-closed", 409, "The application is closed"
 
 
+class ApplicationOpen(Problem):
+    slug, status, title = "application-open", 409, "The application is not closed"
+
+
 class InterviewCancelled(Problem):
     slug, status, title = "interview-cancelled", 409, "The interview was cancelled"
 

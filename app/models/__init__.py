@@ -21,7 +21,16 @@ from app.models.pipeline import (
     Vacancy,
 )
 from app.models.user import Role, User
-from app.models.workflow import AnswerQuality, Debrief, DebriefQuestion, NextStepKind, NextSteps
+from app.models.workflow import (
+    AnswerQuality,
+    Debrief,
+    DebriefQuestion,
+    Decision,
+    DecisionKind,
+    NextStepKind,
+    NextSteps,
+    OutcomeKind,
+)
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -37,6 +46,8 @@ __all__ = [
     "ClientContact",
     "Debrief",
     "DebriefQuestion",
+    "Decision",
+    "DecisionKind",
     "Event",
     "IdempotencyKey",
     "Interview",
@@ -50,6 +61,7 @@ __all__ = [
     "NextStepKind",
     "NextSteps",
     "OfferLikelihood",
+    "OutcomeKind",
     "RecipientType",
     "Referee",
     "Role",

@@ -3,7 +3,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record
@@ -79,6 +79,8 @@ class Application(Record, Base):
     consultant_id: Mapped[UUID | None]
     offer_likelihood: Mapped[OfferLikelihood] = mapped_column(String(20), server_default="unknown")
     status: Mapped[ApplicationStatus] = mapped_column(String(20), server_default="active")
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:

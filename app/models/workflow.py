@@ -94,3 +94,34 @@ class DebriefQuestion(TenantOwned, Base):
     answer_quality: Mapped[AnswerQuality] = mapped_column(String(10))
     half_answered: Mapped[bool] = mapped_column(Boolean)
     asked_at: Mapped[datetime]
+
+
+class DecisionKind(StrEnum):
+    want = "want"
+    unsure = "unsure"
+    withdraw = "withdraw"
+
+
+class OutcomeKind(StrEnum):
+    offer = "offer"
+    unsuccessful = "unsuccessful"
+    placed = "placed"
+
+
+class Decision(TenantRecord, Base):
+    """Step 3: does the candidate still want the job. One per application, kept current."""
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_id", "application_id"], ["application.agency_id", "application.id"]
+        ),
+        UniqueConstraint("agency_id", "application_id"),
+        one_of("decision", DecisionKind),
+    )
+
+    application_id: Mapped[UUID]
+    decision: Mapped[DecisionKind] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    open_questions: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    decided_at: Mapped[datetime]

@@ -1,0 +1,98 @@
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from app.applications.schemas import ApplicationRead
+from app.core.auth import WorkflowReader, WorkflowWriter
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import etag_of
+from app.core.idempotency import IdempotencyDep
+from app.decisions import service
+from app.decisions.schemas import (
+    DecisionRead,
+    DecisionWrite,
+    OutcomeRead,
+    OutcomeWrite,
+    ReopenWrite,
+)
+from app.models import Application, Decision
+
+router = APIRouter(tags=["Step 3: decision"])
+BASE = "/v1/applications/{application_id}"
+
+
+def decision_read(decision: Decision, application: Application) -> DecisionRead:
+    return DecisionRead(
+        application_id=decision.application_id,
+        decision=decision.decision,
+        reason=decision.reason,
+        open_questions=decision.open_questions,
+        decided_at=decision.decided_at,
+        application_status=application.status,
+    )
+
+
+@router.put(
+    BASE + "/decision",
+    summary="Record whether the candidate still wants the job",
+    description="`withdraw` closes the application, cancels pending messages for it and "
+    "queues a courteous note to the client contact. After an interview has ended only.",
+)
+async def record_decision(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    application_id: UUID,
+    data: DecisionWrite,
+) -> DecisionRead:
+    decision, application = await service.record_decision(
+        session, principal, clock, application_id, data
+    )
+    return decision_read(decision, application)
+
+
+@router.get(BASE + "/decision", summary="The candidate's current decision")
+async def read_decision(
+    principal: WorkflowReader, session: SessionDep, application_id: UUID
+) -> DecisionRead:
+    decision, application = await service.get_decision(session, principal, application_id)
+    return decision_read(decision, application)
+
+
+@router.put(
+    BASE + "/outcome",
+    summary="Record the client's outcome: offer, unsuccessful or placed",
+    description="`unsuccessful` and `placed` close the application. With an offer, the "
+    "candidate's open questions (from an `unsure` decision) come back to be raised.",
+)
+async def record_outcome(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    application_id: UUID,
+    data: OutcomeWrite,
+    response: Response,
+) -> OutcomeRead:
+    application, questions = await service.record_outcome(
+        session, principal, clock, application_id, data
+    )
+    response.headers["ETag"] = etag_of(application.version)
+    return OutcomeRead(
+        application=ApplicationRead.model_validate(application), open_questions=questions
+    )
+
+
+@router.post(BASE + "/reopen", summary="Reopen a closed application (recorded, with a reason)")
+async def reopen_application(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    application_id: UUID,
+    data: ReopenWrite,
+    idem: IdempotencyDep,
+    response: Response,
+) -> ApplicationRead:
+    application = await service.reopen(session, principal, clock, application_id, data.reason)
+    return await idem.respond(
+        response, ApplicationRead.model_validate(application), etag=etag_of(application.version)
+    )

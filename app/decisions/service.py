@@ -1,0 +1,294 @@
+"""Step 3: the candidate's decision, the client's outcome, and reopening a closed application."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agency.service import get_agency
+from app.applications.service import applications
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.errors import ApplicationClosed, ApplicationOpen, InterviewNotFinished, NotFound
+from app.decisions.schemas import DecisionWrite, OutcomeWrite
+from app.events.service import record_event
+from app.messages.service import Recipient, queue_message
+from app.models import (
+    CLOSED_STATUSES,
+    Application,
+    ApplicationStatus,
+    Candidate,
+    Client,
+    ClientContact,
+    Decision,
+    DecisionKind,
+    Interview,
+    InterviewInterviewer,
+    InterviewStatus,
+    Message,
+    MessageKind,
+    MessageStatus,
+    OutcomeKind,
+    RecipientType,
+    User,
+    Vacancy,
+)
+
+OUTCOME_STATUS = {
+    OutcomeKind.offer: ApplicationStatus.offer,
+    OutcomeKind.unsuccessful: ApplicationStatus.unsuccessful,
+    OutcomeKind.placed: ApplicationStatus.placed,
+}
+
+
+async def open_application(
+    session: AsyncSession, principal: Principal, application_id: UUID
+) -> Application:
+    application = await applications.get(session, principal, application_id)
+    if application.status in CLOSED_STATUSES:
+        raise ApplicationClosed(f"The application is {application.status}; reopen it first.")
+    return application
+
+
+async def get_decision(
+    session: AsyncSession, principal: Principal, application_id: UUID
+) -> tuple[Decision, Application]:
+    application = await applications.get(session, principal, application_id)
+    found = await _decision_of(session, principal, application_id)
+    if found is None:
+        raise NotFound("No decision is recorded for that application yet.")
+    return found, application
+
+
+async def record_decision(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    application_id: UUID,
+    data: DecisionWrite,
+) -> tuple[Decision, Application]:
+    application = await open_application(session, principal, application_id)
+    await _ensure_an_interview_ended(session, principal, clock, application)
+    now = clock.now()
+    decision = await _decision_of(session, principal, application_id)
+    if decision is None:
+        decision = Decision(
+            agency_id=principal.agency_id,
+            application_id=application.id,
+            created_at=now,
+            decision=data.decision,
+            decided_at=now,
+        )
+        session.add(decision)
+    decision.decision, decision.reason = data.decision, data.reason
+    decision.open_questions = list(data.open_questions)
+    decision.decided_at = decision.updated_at = now
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "decision.recorded",
+        decision.id,
+        application_id=application.id,
+        decision=data.decision.value,
+    )
+    if data.decision == DecisionKind.withdraw:
+        await _withdraw(session, principal, clock, application, now)
+    return decision, application
+
+
+async def record_outcome(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    application_id: UUID,
+    data: OutcomeWrite,
+) -> tuple[Application, list[str]]:
+    """Record the client's outcome; returns the open questions to raise when it is an offer."""
+    application = await open_application(session, principal, application_id)
+    now = clock.now()
+    application.status = OUTCOME_STATUS[data.outcome]
+    application.outcome_note = data.note
+    if application.status in CLOSED_STATUSES:
+        application.closed_at = now
+    application.updated_at = max(now, application.updated_at)
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "application.outcome_recorded",
+        application.id,
+        application_id=application.id,
+        outcome=data.outcome.value,
+    )
+    decision = await _decision_of(session, principal, application_id)
+    unsure = decision is not None and decision.decision == DecisionKind.unsure
+    questions = list(decision.open_questions) if unsure and decision else []
+    return application, questions if data.outcome == OutcomeKind.offer else []
+
+
+async def reopen(
+    session: AsyncSession, principal: Principal, clock: Clock, application_id: UUID, reason: str
+) -> Application:
+    """Reopening is explicit and recorded: status back to active, with who and why."""
+    application = await applications.get(session, principal, application_id)
+    if application.status not in CLOSED_STATUSES:
+        raise ApplicationOpen(f"The application is {application.status}, not closed.")
+    previous = application.status
+    application.status, application.closed_at = ApplicationStatus.active, None
+    application.updated_at = max(clock.now(), application.updated_at)
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "application.reopened",
+        application.id,
+        application_id=application.id,
+        previous_status=str(previous),
+        reason=reason,
+    )
+    return application
+
+
+async def _decision_of(
+    session: AsyncSession, principal: Principal, application_id: UUID
+) -> Decision | None:
+    found: Decision | None = await session.scalar(
+        select(Decision).where(
+            Decision.agency_id == principal.agency_id, Decision.application_id == application_id
+        )
+    )
+    return found
+
+
+async def _ensure_an_interview_ended(
+    session: AsyncSession, principal: Principal, clock: Clock, application: Application
+) -> None:
+    ended = await session.scalar(
+        select(
+            exists().where(
+                Interview.agency_id == principal.agency_id,
+                Interview.application_id == application.id,
+                Interview.status == InterviewStatus.scheduled,
+                Interview.ends_at <= clock.now(),
+            )
+        )
+    )
+    if not ended:
+        raise InterviewNotFinished("A decision follows an interview that has ended.")
+
+
+async def _withdraw(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    application: Application,
+    now: datetime,
+) -> None:
+    """Close the application, cancel what is pending for it, thank the client."""
+    application.status, application.closed_at = ApplicationStatus.withdrawn, now
+    application.updated_at = max(now, application.updated_at)
+    await session.execute(
+        update(Message)
+        .where(
+            Message.agency_id == principal.agency_id,
+            Message.application_id == application.id,
+            Message.status == MessageStatus.queued,
+        )
+        .values(status=MessageStatus.cancelled, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "application.withdrawn",
+        application.id,
+        application_id=application.id,
+    )
+    contact = await _client_contact_for(session, principal, application)
+    if contact is not None:
+        context = await _note_context(session, principal, application)
+        await queue_message(
+            session,
+            principal,
+            clock,
+            MessageKind.withdrawal_note,
+            Recipient(RecipientType.contact, contact.id, contact.email, contact.name),
+            context,
+            dedupe_key=f"withdrawal_note:{application.id}",
+            application_id=application.id,
+            related={"contact_id": str(contact.id)},
+        )
+
+
+async def _client_contact_for(
+    session: AsyncSession, principal: Principal, application: Application
+) -> ClientContact | None:
+    """The vacancy's hiring contact; else the first interviewer of the latest interview."""
+    vacancy = await session.scalar(
+        select(Vacancy).where(
+            Vacancy.agency_id == principal.agency_id, Vacancy.id == application.vacancy_id
+        )
+    )
+    contact_id = vacancy.hiring_contact_id if vacancy else None
+    if contact_id is None:
+        contact_id = await session.scalar(
+            select(InterviewInterviewer.contact_id)
+            .join(
+                Interview,
+                (Interview.agency_id == InterviewInterviewer.agency_id)
+                & (Interview.id == InterviewInterviewer.interview_id),
+            )
+            .where(
+                Interview.agency_id == principal.agency_id,
+                Interview.application_id == application.id,
+            )
+            .order_by(Interview.starts_at.desc(), InterviewInterviewer.position)
+            .limit(1)
+        )
+    if contact_id is None:
+        return None
+    contact: ClientContact | None = await session.scalar(
+        select(ClientContact).where(
+            ClientContact.agency_id == principal.agency_id, ClientContact.id == contact_id
+        )
+    )
+    return contact
+
+
+async def _note_context(
+    session: AsyncSession, principal: Principal, application: Application
+) -> dict[str, str]:
+    agency = await get_agency(session, principal)
+    row = (
+        await session.execute(
+            select(Candidate.first_name, Vacancy.title, Client.name)
+            .join(
+                Vacancy,
+                (Vacancy.agency_id == Candidate.agency_id) & (Vacancy.id == application.vacancy_id),
+            )
+            .join(
+                Client, (Client.agency_id == Vacancy.agency_id) & (Client.id == Vacancy.client_id)
+            )
+            .where(
+                Candidate.agency_id == principal.agency_id, Candidate.id == application.candidate_id
+            )
+        )
+    ).one()
+    consultant_id = application.consultant_id or principal.user_id
+    consultant = await session.scalar(
+        select(User.name).where(User.agency_id == principal.agency_id, User.id == consultant_id)
+    )
+    return {
+        "agency_name": agency.sender_name or agency.name,
+        "consultant_name": consultant or agency.name,
+        "candidate_first_name": row[0],
+        "role_title": row[1],
+        "client_name": row[2],
+    }
