@@ -251,3 +251,24 @@ async def test_a_token_is_bound_to_its_agency(agency_a: Tenant, agency_b: Tenant
     body = response.json()
     assert body["agency"]["id"] == str(agency_b.agency_id)
     assert body["user"]["id"] == str(agency_b.admin_id)
+
+
+async def test_token_times_follow_the_app_clock_not_the_wall_clock(
+    app: FastAPI, agency_a: Tenant, clock: FixedClock
+) -> None:
+    """A token issued while the app's clock is ahead of the wall clock is valid at once, and a
+    token claiming to be issued in the app's future is refused."""
+    clock.set(clock.now() + timedelta(days=2))
+    async with new_client(app) as anonymous:
+        login = await anonymous.post(
+            "/v1/auth/token",
+            data={"username": agency_a.admin_email, "password": agency_a.admin_password},
+        )
+    token = login.json()["access_token"]
+    async with new_client(app, token) as client:
+        assert (await client.get("/v1/me")).status_code == 200
+    clock.set(clock.now() - timedelta(days=1))  # the token now claims a future issue time
+    async with new_client(app, token) as client:
+        response = await client.get("/v1/me")
+    assert response.status_code == 401
+    assert response.json()["type"].endswith("/invalid-token")

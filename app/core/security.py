@@ -16,6 +16,8 @@ from app.core.ids import AgencyId, UserId
 JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "afterview-api"
 API_KEY_PREFIX = "afv"
+CLOCK_SKEW = timedelta(seconds=60)
+"""How far in the future a token's `iat` may be (another server's clock running ahead)."""
 
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
 # Verified against when no user matches, so a missing user costs as long as a wrong password.
@@ -64,10 +66,17 @@ def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | N
             secret,
             algorithms=[JWT_ALGORITHM],
             audience=JWT_AUDIENCE,
-            options={"require": ["sub", "agency", "exp", "iat"], "verify_exp": False},
+            # Times are checked below against the injected clock, not the wall clock.
+            options={
+                "require": ["sub", "agency", "exp", "iat"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
-        if expires_at <= now:
+        issued_at = datetime.fromtimestamp(int(claims["iat"]), tz=now.tzinfo)
+        if expires_at <= now or issued_at > now + CLOCK_SKEW:
             return None
         return TokenClaims(
             user_id=UserId(UUID(claims["sub"])),

@@ -221,7 +221,8 @@ async def _withdraw(
             MessageKind.withdrawal_note,
             Recipient(RecipientType.contact, contact.id, contact.email, contact.name),
             context,
-            dedupe_key=f"withdrawal_note:{application.id}",
+            # One note per withdrawal: a reopened application withdrawn again thanks again.
+            dedupe_key=f"withdrawal_note:{application.id}:{now.isoformat()}",
             application_id=application.id,
             related={"contact_id": str(contact.id)},
         )
@@ -248,6 +249,7 @@ async def _client_contact_for(
             .where(
                 Interview.agency_id == principal.agency_id,
                 Interview.application_id == application.id,
+                Interview.status == InterviewStatus.scheduled,
             )
             .order_by(Interview.starts_at.desc(), InterviewInterviewer.position)
             .limit(1)
