@@ -6,10 +6,11 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.errors import ApplicationExists, Immutable
 from app.core.records import RecordService, referenced
-from app.models import Application, Candidate, User, Vacancy
+from app.models import Application, Candidate, Client, User, Vacancy
 
 PAIR_INDEX = "uq_application_agency_id_candidate_id_vacancy_id"
 
@@ -60,3 +61,36 @@ class ApplicationService(RecordService[Application]):
 
 
 applications = ApplicationService()
+
+
+async def message_context(
+    session: AsyncSession, principal: Principal, application: Application
+) -> dict[str, str]:
+    """What every message about an application may say: who, which role, from whom."""
+    agency = await get_agency(session, principal)
+    row = (
+        await session.execute(
+            select(Candidate.first_name, Vacancy.title, Client.name)
+            .join(
+                Vacancy,
+                (Vacancy.agency_id == Candidate.agency_id) & (Vacancy.id == application.vacancy_id),
+            )
+            .join(
+                Client, (Client.agency_id == Vacancy.agency_id) & (Client.id == Vacancy.client_id)
+            )
+            .where(
+                Candidate.agency_id == principal.agency_id, Candidate.id == application.candidate_id
+            )
+        )
+    ).one()
+    consultant_id = application.consultant_id or principal.user_id
+    consultant = await session.scalar(
+        select(User.name).where(User.agency_id == principal.agency_id, User.id == consultant_id)
+    )
+    return {
+        "agency_name": agency.sender_name or agency.name,
+        "consultant_name": consultant or agency.name,
+        "candidate_first_name": row[0],
+        "role_title": row[1],
+        "client_name": row[2],
+    }

@@ -13,7 +13,7 @@ from app.core.errors import InUse
 from app.core.pagination import PageParams
 from app.core.records import RecordService, contains, referenced
 from app.events.service import record_event
-from app.models import Application, Candidate, Referee, User
+from app.models import Application, Candidate, Referee, RefereeHeadsUp, User
 
 
 class CandidateService(RecordService[Candidate]):
@@ -75,6 +75,20 @@ class CandidateService(RecordService[Candidate]):
 class RefereeService(RecordService[Referee]):
     model = Referee
     label = "referee"
+
+    async def check_delete(
+        self, session: AsyncSession, principal: Principal, clock: Clock, record: Referee
+    ) -> None:
+        had_heads_up = await session.scalar(
+            select(
+                exists().where(
+                    RefereeHeadsUp.agency_id == principal.agency_id,
+                    RefereeHeadsUp.referee_id == record.id,
+                )
+            )
+        )
+        if had_heads_up:
+            raise InUse("The referee had a heads-up; it stays on the application's record.")
 
     async def for_candidate(
         self, session: AsyncSession, principal: Principal, candidate_id: UUID, params: PageParams

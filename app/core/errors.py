@@ -180,6 +180,26 @@ class ApplicationClosed(Problem):
     slug, status, title = "application-closed", 409, "The application is closed"
 
 
+class OfferNotLikely(Problem):
+    slug, status, title = (
+        "offer-not-likely",
+        409,
+        "A referee heads-up waits until an offer looks likely (offer_likelihood high)",
+    )
+
+
+class RefereeNoConsent(Problem):
+    slug, status, title = "referee-no-consent", 409, "The referee has not agreed to be contacted"
+
+
+class HeadsUpAlreadySent(Problem):
+    slug, status, title = (
+        "heads-up-already-sent",
+        409,
+        "That referee already had a heads-up for this application",
+    )
+
+
 class ApplicationOpen(Problem):
     slug, status, title = "application-open", 409, "The application is not closed"
 

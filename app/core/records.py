@@ -46,12 +46,16 @@ async def referenced(
     found = await owned(session, model, principal, record_id)
     if found is None:
         kind = str(getattr(model, "__tablename__", "record")).replace("_", " ")
-        message = f"no {kind} with id {record_id}"
-        raise ReferenceNotFound(
-            f"{field}: {message}.",
-            errors=[FieldError(field=field, location="body", message=message).model_dump()],
-        )
+        raise reference_error(field, f"no {kind} with id {record_id}")
     return found
+
+
+def reference_error(field: str, message: str) -> ReferenceNotFound:
+    """422 `reference-not-found` naming the body field that points at the wrong record."""
+    return ReferenceNotFound(
+        f"{field}: {message}.",
+        errors=[FieldError(field=field, location="body", message=message).model_dump()],
+    )
 
 
 def contains(

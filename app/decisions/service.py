@@ -6,8 +6,7 @@ from uuid import UUID
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agency.service import get_agency
-from app.applications.service import applications
+from app.applications.service import applications, message_context
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import ApplicationClosed, ApplicationOpen, InterviewNotFinished, NotFound
@@ -18,8 +17,6 @@ from app.models import (
     CLOSED_STATUSES,
     Application,
     ApplicationStatus,
-    Candidate,
-    Client,
     ClientContact,
     Decision,
     DecisionKind,
@@ -31,7 +28,6 @@ from app.models import (
     MessageStatus,
     OutcomeKind,
     RecipientType,
-    User,
     Vacancy,
 )
 
@@ -213,7 +209,7 @@ async def _withdraw(
     )
     contact = await _client_contact_for(session, principal, application)
     if contact is not None:
-        context = await _note_context(session, principal, application)
+        context = await message_context(session, principal, application)
         await queue_message(
             session,
             principal,
@@ -262,35 +258,3 @@ async def _client_contact_for(
         )
     )
     return contact
-
-
-async def _note_context(
-    session: AsyncSession, principal: Principal, application: Application
-) -> dict[str, str]:
-    agency = await get_agency(session, principal)
-    row = (
-        await session.execute(
-            select(Candidate.first_name, Vacancy.title, Client.name)
-            .join(
-                Vacancy,
-                (Vacancy.agency_id == Candidate.agency_id) & (Vacancy.id == application.vacancy_id),
-            )
-            .join(
-                Client, (Client.agency_id == Vacancy.agency_id) & (Client.id == Vacancy.client_id)
-            )
-            .where(
-                Candidate.agency_id == principal.agency_id, Candidate.id == application.candidate_id
-            )
-        )
-    ).one()
-    consultant_id = application.consultant_id or principal.user_id
-    consultant = await session.scalar(
-        select(User.name).where(User.agency_id == principal.agency_id, User.id == consultant_id)
-    )
-    return {
-        "agency_name": agency.sender_name or agency.name,
-        "consultant_name": consultant or agency.name,
-        "candidate_first_name": row[0],
-        "role_title": row[1],
-        "client_name": row[2],
-    }

@@ -30,6 +30,7 @@ from app.models.workflow import (
     NextStepKind,
     NextSteps,
     OutcomeKind,
+    RefereeHeadsUp,
 )
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "OutcomeKind",
     "RecipientType",
     "Referee",
+    "RefereeHeadsUp",
     "Role",
     "User",
     "Vacancy",

@@ -125,3 +125,29 @@ class Decision(TenantRecord, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     open_questions: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     decided_at: Mapped[datetime]
+
+
+class RefereeHeadsUp(TenantRecord, Base):
+    """Step 5: a referee told a reference request may come. One per referee per application."""
+
+    __tablename__ = "referee_heads_up"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_id", "application_id"], ["application.agency_id", "application.id"]
+        ),
+        ForeignKeyConstraint(["agency_id", "referee_id"], ["referee.agency_id", "referee.id"]),
+        ForeignKeyConstraint(["agency_id", "message_id"], ["message.agency_id", "message.id"]),
+        Index(
+            "uq_referee_heads_up_agency_id_application_id_referee_id",
+            "agency_id",
+            "application_id",
+            "referee_id",
+            unique=True,
+        ),
+    )
+
+    application_id: Mapped[UUID]
+    referee_id: Mapped[UUID]
+    why_want_job: Mapped[str] = mapped_column(Text)
+    key_points: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[UUID | None]

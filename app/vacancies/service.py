@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import FieldError, InUse, ReferenceNotFound
-from app.core.records import RecordService, referenced
+from app.core.errors import InUse
+from app.core.records import RecordService, reference_error, referenced
 from app.models import Application, Client, ClientContact, Vacancy
 
 
@@ -35,14 +35,8 @@ class VacancyService(RecordService[Vacancy]):
                 "hiring_contact_id",
             )
             if contact.client_id != client_id:
-                message = "the hiring contact must work for the vacancy's client"
-                raise ReferenceNotFound(
-                    f"hiring_contact_id: {message}.",
-                    errors=[
-                        FieldError(
-                            field="hiring_contact_id", location="body", message=message
-                        ).model_dump()
-                    ],
+                raise reference_error(
+                    "hiring_contact_id", "the hiring contact must work for the vacancy's client"
                 )
 
     async def check_delete(
