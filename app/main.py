@@ -23,6 +23,7 @@ from app.core.settings import Settings, get_settings
 from app.debriefs.router import router as debriefs_router
 from app.decisions.router import router as decisions_router
 from app.events.router import router as events_router
+from app.follow_ups.router import router as follow_ups_router
 from app.heads_ups.router import router as heads_ups_router
 from app.health.router import router as health_router
 from app.interviews.router import router as interviews_router
@@ -107,6 +108,7 @@ def create_app(
         events_router,
         next_steps_router,
         debriefs_router,
+        follow_ups_router,
         decisions_router,
         heads_ups_router,
         messages_router,

@@ -70,7 +70,7 @@ async def message_context(
     agency = await get_agency(session, principal)
     row = (
         await session.execute(
-            select(Candidate.first_name, Vacancy.title, Client.name)
+            select(Candidate.first_name, Candidate.last_name, Vacancy.title, Client.name)
             .join(
                 Vacancy,
                 (Vacancy.agency_id == Candidate.agency_id) & (Vacancy.id == application.vacancy_id),
@@ -91,6 +91,7 @@ async def message_context(
         "agency_name": agency.sender_name or agency.name,
         "consultant_name": consultant or agency.name,
         "candidate_first_name": row[0],
-        "role_title": row[1],
-        "client_name": row[2],
+        "candidate_last_name": row[1],
+        "role_title": row[2],
+        "client_name": row[3],
     }

@@ -180,6 +180,42 @@ class ApplicationClosed(Problem):
     slug, status, title = "application-closed", 409, "The application is closed"
 
 
+class DecisionNotWant(Problem):
+    slug, status, title = (
+        "decision-not-want",
+        409,
+        "A follow-up comes only when the candidate's decision is `want`",
+    )
+
+
+class AgencyFirstRequired(Problem):
+    slug, status, title = (
+        "agency-first-required",
+        409,
+        "The candidate thanks the agency first",
+    )
+
+
+class DirectContactNotApproved(Problem):
+    slug, status, title = (
+        "direct-contact-not-approved",
+        409,
+        "A direct note needs an approved request; or send it via the agency",
+    )
+
+
+class FollowUpAlreadySent(Problem):
+    slug, status, title = "follow-up-already-sent", 409, "The interview's follow-up was sent"
+
+
+class FollowUpWrongState(Problem):
+    slug, status, title = "follow-up-wrong-state", 409, "The follow-up is not at that stage"
+
+
+class FollowUpTooLong(Problem):
+    slug, status, title = "follow-up-too-long", 422, "The follow-up is over the word limit"
+
+
 class OfferNotLikely(Problem):
     slug, status, title = (
         "offer-not-likely",

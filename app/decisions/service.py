@@ -20,6 +20,8 @@ from app.models import (
     ClientContact,
     Decision,
     DecisionKind,
+    FollowUp,
+    FollowUpState,
     Interview,
     InterviewInterviewer,
     InterviewStatus,
@@ -196,6 +198,16 @@ async def _withdraw(
             Message.status == MessageStatus.queued,
         )
         .values(status=MessageStatus.cancelled, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.agency_id == principal.agency_id,
+            FollowUp.application_id == application.id,
+            FollowUp.state.not_in([FollowUpState.sent, FollowUpState.cancelled]),
+        )
+        .values(state=FollowUpState.cancelled, updated_at=now, version=FollowUp.version + 1)
         .execution_options(synchronize_session=False)
     )
     await session.flush()

@@ -151,3 +151,54 @@ class RefereeHeadsUp(TenantRecord, Base):
     why_want_job: Mapped[str] = mapped_column(Text)
     key_points: Mapped[str] = mapped_column(Text)
     message_id: Mapped[UUID | None]
+
+
+class FollowUpState(StrEnum):
+    not_started = "not_started"
+    agency_thanked = "agency_thanked"
+    direct_requested = "direct_requested"
+    direct_approved = "direct_approved"
+    direct_declined = "direct_declined"
+    sent = "sent"
+    cancelled = "cancelled"
+
+
+class FollowUpRoute(StrEnum):
+    direct = "direct"
+    via_agency = "via_agency"
+
+
+class FollowUp(TenantRecord, Base):
+    """Step 4: the thank-you follow-up, agency first. One per interview; its state machine
+    lives in `app/follow_ups/service.py`."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        _interview_fk(),
+        ForeignKeyConstraint(
+            ["agency_id", "application_id"], ["application.agency_id", "application.id"]
+        ),
+        UniqueConstraint("agency_id", "interview_id"),
+        Index(None, "agency_id", "application_id"),
+        one_of("state", FollowUpState),
+    )
+
+    interview_id: Mapped[UUID]
+    application_id: Mapped[UUID]
+    state: Mapped[FollowUpState] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    agency_thanked_at: Mapped[datetime | None]
+    agency_thanks_note: Mapped[str | None] = mapped_column(Text)
+    direct_requested_at: Mapped[datetime | None]
+    direct_request_reason: Mapped[str | None] = mapped_column(Text)
+    direct_decided_at: Mapped[datetime | None]
+    direct_decided_by: Mapped[UUID | None]
+    direct_decline_reason: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    route: Mapped[str | None] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[str]] = mapped_column(ARRAY(String(2000)), server_default="{}")
+    answers_question_id: Mapped[UUID | None]
+    word_count: Mapped[int | None] = mapped_column(Integer)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)

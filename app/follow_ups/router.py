@@ -1,0 +1,139 @@
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from app.core.auth import Principal, WorkflowReader, WorkflowWriter
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import etag_of
+from app.core.idempotency import IdempotencyDep
+from app.follow_ups import service
+from app.follow_ups.schemas import (
+    AgencyThanks,
+    DirectContactDecline,
+    DirectContactRequest,
+    FollowUpRead,
+    FollowUpSend,
+)
+from app.models import FollowUp
+
+router = APIRouter(tags=["Step 4: follow-up"])
+BASE = "/v1/interviews/{interview_id}/follow-up"
+
+
+async def _read(
+    session: SessionDep, principal: Principal, clock: ClockDep, interview_id: UUID
+) -> FollowUpRead:
+    follow_up, _interview, due_at, limit = await service.current(session, principal, interview_id)
+    return FollowUpRead.of(follow_up, interview_id, due_at, limit, clock.now())
+
+
+async def _answer(
+    idem: IdempotencyDep,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    follow_up: FollowUp,
+) -> FollowUpRead:
+    body = await _read(session, idem.principal, clock, follow_up.interview_id)
+    return await idem.respond(response, body, etag=etag_of(follow_up.version))
+
+
+@router.get(BASE, summary="Where the interview's thank-you follow-up stands")
+async def read_follow_up(
+    principal: WorkflowReader, session: SessionDep, clock: ClockDep, interview_id: UUID
+) -> FollowUpRead:
+    return await _read(session, principal, clock, interview_id)
+
+
+@router.post(
+    BASE + "/agency-thanks",
+    summary="Record the candidate's thanks to the agency (always the first step)",
+    description="Only when the candidate's decision is `want` (409 `decision-not-want`).",
+)
+async def thank_agency(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    interview_id: UUID,
+    data: AgencyThanks,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FollowUpRead:
+    follow_up = await service.thank_agency(session, principal, clock, interview_id, data.note)
+    return await _answer(idem, response, session, clock, follow_up)
+
+
+@router.post(
+    BASE + "/direct-contact-request",
+    summary="Ask to thank the interviewers directly (after thanking the agency)",
+)
+async def request_direct_contact(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    interview_id: UUID,
+    data: DirectContactRequest,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FollowUpRead:
+    follow_up = await service.request_direct_contact(
+        session, principal, clock, interview_id, data.reason
+    )
+    return await _answer(idem, response, session, clock, follow_up)
+
+
+@router.post(
+    BASE + "/direct-contact-request/approve",
+    summary="Approve the direct note (a consultant)",
+)
+async def approve_direct_contact(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    interview_id: UUID,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FollowUpRead:
+    follow_up = await service.decide_direct_contact(
+        session, principal, clock, interview_id, approve=True
+    )
+    return await _answer(idem, response, session, clock, follow_up)
+
+
+@router.post(
+    BASE + "/direct-contact-request/decline",
+    summary="Decline the direct note (a consultant); the note then goes via the agency",
+)
+async def decline_direct_contact(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    interview_id: UUID,
+    data: DirectContactDecline,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FollowUpRead:
+    follow_up = await service.decide_direct_contact(
+        session, principal, clock, interview_id, approve=False, reason=data.reason
+    )
+    return await _answer(idem, response, session, clock, follow_up)
+
+
+@router.post(
+    BASE + "/send",
+    summary="Send the follow-up: `direct` (approved) or `via_agency`; once per interview",
+    description="Word limit from the agency (422 `follow-up-too-long`); due at the interview's "
+    "end plus `follow_up_window_hours` (`on_time` records it); a second is 409 "
+    "`follow-up-already-sent`.",
+)
+async def send_follow_up(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    interview_id: UUID,
+    data: FollowUpSend,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FollowUpRead:
+    follow_up = await service.send(session, principal, clock, interview_id, data)
+    return await _answer(idem, response, session, clock, follow_up)
