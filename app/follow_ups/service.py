@@ -131,6 +131,7 @@ async def decide_direct_contact(
     reason: str | None = None,
 ) -> FollowUp:
     """The consultant approves a direct note, or declines it (the note then goes via us)."""
+    await interviews.get(session, principal, interview_id)  # another agency's: 404 first
     if not principal.is_person:
         raise Forbidden("A consultant decides on direct contact, not an integration.")
     follow_up = await _thanked(session, principal, clock, interview_id)
