@@ -4,14 +4,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import InUse
 from app.core.pagination import PageParams
-from app.core.records import RecordService, contains, referenced
+from app.core.records import RecordService, any_exists, contains, referenced
 from app.events.service import record_event
 from app.models import Application, Candidate, Referee, RefereeHeadsUp, User
 
@@ -33,13 +33,10 @@ class CandidateService(RecordService[Candidate]):
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Candidate
     ) -> None:
-        has_applications = await session.scalar(
-            select(
-                exists().where(
-                    Application.agency_id == principal.agency_id,
-                    Application.candidate_id == record.id,
-                )
-            )
+        has_applications = await any_exists(
+            session,
+            Application.agency_id == principal.agency_id,
+            Application.candidate_id == record.id,
         )
         if has_applications:
             raise InUse("The candidate has applications; close them instead of deleting.")
@@ -79,13 +76,10 @@ class RefereeService(RecordService[Referee]):
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Referee
     ) -> None:
-        had_heads_up = await session.scalar(
-            select(
-                exists().where(
-                    RefereeHeadsUp.agency_id == principal.agency_id,
-                    RefereeHeadsUp.referee_id == record.id,
-                )
-            )
+        had_heads_up = await any_exists(
+            session,
+            RefereeHeadsUp.agency_id == principal.agency_id,
+            RefereeHeadsUp.referee_id == record.id,
         )
         if had_heads_up:
             raise InUse("The referee had a heads-up; it stays on the application's record.")

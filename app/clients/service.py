@@ -3,14 +3,14 @@
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import InUse
 from app.core.pagination import PageParams
-from app.core.records import RecordService, referenced
+from app.core.records import RecordService, any_exists, referenced
 from app.events.service import record_event
 from app.models import Application, Client, ClientContact, InterviewInterviewer, Vacancy
 
@@ -23,14 +23,12 @@ class ClientService(RecordService[Client]):
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Client
     ) -> None:
         """Vacancies and contacts go with their client, unless a vacancy has applications."""
-        has_applications = await session.scalar(
-            select(
-                exists()
-                .where(Application.agency_id == principal.agency_id)
-                .where(Vacancy.agency_id == principal.agency_id)
-                .where(Application.vacancy_id == Vacancy.id)
-                .where(Vacancy.client_id == record.id)
-            )
+        has_applications = await any_exists(
+            session,
+            Application.agency_id == principal.agency_id,
+            Vacancy.agency_id == principal.agency_id,
+            Application.vacancy_id == Vacancy.id,
+            Vacancy.client_id == record.id,
         )
         if has_applications:
             raise InUse("The client's vacancies have applications; it cannot be deleted.")
@@ -61,13 +59,10 @@ class ContactService(RecordService[ClientContact]):
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: ClientContact
     ) -> None:
-        on_a_panel = await session.scalar(
-            select(
-                exists().where(
-                    InterviewInterviewer.agency_id == principal.agency_id,
-                    InterviewInterviewer.contact_id == record.id,
-                )
-            )
+        on_a_panel = await any_exists(
+            session,
+            InterviewInterviewer.agency_id == principal.agency_id,
+            InterviewInterviewer.contact_id == record.id,
         )
         if on_a_panel:
             raise InUse("The contact is an interviewer on an interview.")

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -48,6 +48,11 @@ async def referenced(
         kind = str(getattr(model, "__tablename__", "record")).replace("_", " ")
         raise reference_error(field, f"no {kind} with id {record_id}")
     return found
+
+
+async def any_exists(session: AsyncSession, *conditions: ColumnElement[bool]) -> bool:
+    """Whether any row matches `conditions` (an EXISTS query)."""
+    return bool(await session.scalar(select(exists().where(*conditions))))
 
 
 def reference_error(field: str, message: str) -> ReferenceNotFound:

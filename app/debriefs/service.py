@@ -19,7 +19,7 @@ from app.core.etag import ensure_match
 from app.core.pagination import PageParams, decode_values, encode_cursor
 from app.debriefs.schemas import DebriefWrite
 from app.events.service import record_event
-from app.interviews.service import finished_interview, interviews
+from app.interviews.service import finished_interview, interviews, step_of
 from app.models import AnswerQuality, Debrief, DebriefQuestion, Vacancy
 
 _SPACES = re.compile(r"\s+")
@@ -32,7 +32,7 @@ def normalize_question(text: str) -> str:
 
 async def get_debrief(session: AsyncSession, principal: Principal, interview_id: UUID) -> Debrief:
     await interviews.get(session, principal, interview_id)
-    found = await _of_interview(session, principal, interview_id)
+    found = await step_of(session, principal, Debrief, interview_id)
     if found is None:
         raise NotFound("No debrief is recorded for that interview yet.")
     return found
@@ -56,7 +56,7 @@ async def submit_debrief(
     )
     assert vacancy is not None  # guaranteed by the composite foreign key
     now = clock.now()
-    debrief = await _of_interview(session, principal, interview_id)
+    debrief = await step_of(session, principal, Debrief, interview_id)
     created = debrief is None
     if debrief is None:
         due_at = interview.ends_at + timedelta(hours=agency.debrief_due_hours)
@@ -104,17 +104,6 @@ async def submit_debrief(
         questions=len(data.questions),
     )
     return debrief, created
-
-
-async def _of_interview(
-    session: AsyncSession, principal: Principal, interview_id: UUID
-) -> Debrief | None:
-    found: Debrief | None = await session.scalar(
-        select(Debrief).where(
-            Debrief.agency_id == principal.agency_id, Debrief.interview_id == interview_id
-        )
-    )
-    return found
 
 
 async def question_bank(

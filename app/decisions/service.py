@@ -3,13 +3,14 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.service import applications, message_context
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import ApplicationClosed, ApplicationOpen, InterviewNotFinished, NotFound
+from app.core.records import any_exists
 from app.decisions.schemas import DecisionWrite, OutcomeWrite
 from app.events.service import record_event
 from app.messages.service import Recipient, queue_message
@@ -166,15 +167,12 @@ async def _decision_of(
 async def _ensure_an_interview_ended(
     session: AsyncSession, principal: Principal, clock: Clock, application: Application
 ) -> None:
-    ended = await session.scalar(
-        select(
-            exists().where(
-                Interview.agency_id == principal.agency_id,
-                Interview.application_id == application.id,
-                Interview.status == InterviewStatus.scheduled,
-                Interview.ends_at <= clock.now(),
-            )
-        )
+    ended = await any_exists(
+        session,
+        Interview.agency_id == principal.agency_id,
+        Interview.application_id == application.id,
+        Interview.status == InterviewStatus.scheduled,
+        Interview.ends_at <= clock.now(),
     )
     if not ended:
         raise InterviewNotFinished("A decision follows an interview that has ended.")

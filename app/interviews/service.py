@@ -1,7 +1,7 @@
 """Interviews: an application's rounds, with a panel of the client's contacts."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -29,9 +29,12 @@ from app.models import (
     CLOSED_STATUSES,
     Application,
     ClientContact,
+    Debrief,
+    FollowUp,
     Interview,
     InterviewInterviewer,
     InterviewStatus,
+    NextSteps,
     Vacancy,
 )
 
@@ -224,3 +227,18 @@ async def finished_interview(
     if application.status in CLOSED_STATUSES:
         raise ApplicationClosed(f"The application is {application.status}.")
     return interview, application
+
+
+StepT = TypeVar("StepT", NextSteps, Debrief, FollowUp)
+
+
+async def step_of(
+    session: AsyncSession, principal: Principal, model: type[StepT], interview_id: UUID
+) -> StepT | None:
+    """An interview's record of one step (each step has at most one per interview)."""
+    found: StepT | None = await session.scalar(
+        select(model).where(
+            model.agency_id == principal.agency_id, model.interview_id == interview_id
+        )
+    )
+    return found

@@ -2,7 +2,6 @@
 
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
@@ -10,7 +9,7 @@ from app.core.clock import Clock
 from app.core.errors import FieldError, NotFound, ValidationFailed
 from app.core.etag import ensure_match
 from app.events.service import record_event
-from app.interviews.service import finished_interview, interviews
+from app.interviews.service import finished_interview, interviews, step_of
 from app.models import NextSteps
 from app.next_steps.schemas import NextStepsWrite
 
@@ -19,7 +18,7 @@ async def get_next_steps(
     session: AsyncSession, principal: Principal, interview_id: UUID
 ) -> NextSteps:
     await interviews.get(session, principal, interview_id)
-    found = await _of_interview(session, principal, interview_id)
+    found = await step_of(session, principal, NextSteps, interview_id)
     if found is None:
         raise NotFound("No next steps are recorded for that interview yet.")
     return found
@@ -46,7 +45,7 @@ async def record_next_steps(
             ],
         )
     now = clock.now()
-    steps = await _of_interview(session, principal, interview_id)
+    steps = await step_of(session, principal, NextSteps, interview_id)
     created = steps is None
     if steps is None:
         steps = NextSteps(
@@ -73,14 +72,3 @@ async def record_next_steps(
         interview_id=str(interview.id),
     )
     return steps, created
-
-
-async def _of_interview(
-    session: AsyncSession, principal: Principal, interview_id: UUID
-) -> NextSteps | None:
-    found: NextSteps | None = await session.scalar(
-        select(NextSteps).where(
-            NextSteps.agency_id == principal.agency_id, NextSteps.interview_id == interview_id
-        )
-    )
-    return found

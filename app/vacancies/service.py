@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import InUse
-from app.core.records import RecordService, reference_error, referenced
+from app.core.records import RecordService, any_exists, reference_error, referenced
 from app.models import Application, Client, ClientContact, Vacancy
 
 
@@ -42,13 +41,10 @@ class VacancyService(RecordService[Vacancy]):
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Vacancy
     ) -> None:
-        has_applications = await session.scalar(
-            select(
-                exists().where(
-                    Application.agency_id == principal.agency_id,
-                    Application.vacancy_id == record.id,
-                )
-            )
+        has_applications = await any_exists(
+            session,
+            Application.agency_id == principal.agency_id,
+            Application.vacancy_id == record.id,
         )
         if has_applications:
             raise InUse("The vacancy has applications; it cannot be deleted.")
