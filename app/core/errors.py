@@ -212,6 +212,14 @@ class FollowUpWrongState(Problem):
     slug, status, title = "follow-up-wrong-state", 409, "The follow-up is not at that stage"
 
 
+class NoConsultant(Problem):
+    slug, status, title = (
+        "no-consultant",
+        409,
+        "The application has no consultant to forward the note",
+    )
+
+
 class FollowUpTooLong(Problem):
     slug, status, title = "follow-up-too-long", 422, "The follow-up is over the word limit"
 

@@ -40,9 +40,16 @@ async def _answer(
 
 @router.get(BASE, summary="Where the interview's thank-you follow-up stands")
 async def read_follow_up(
-    principal: WorkflowReader, session: SessionDep, clock: ClockDep, interview_id: UUID
+    principal: WorkflowReader,
+    session: SessionDep,
+    clock: ClockDep,
+    interview_id: UUID,
+    response: Response,
 ) -> FollowUpRead:
-    return await _read(session, principal, clock, interview_id)
+    follow_up, _interview, due_at, limit = await service.current(session, principal, interview_id)
+    if follow_up is not None:
+        response.headers["ETag"] = etag_of(follow_up.version)
+    return FollowUpRead.of(follow_up, interview_id, due_at, limit, clock.now())
 
 
 @router.post(

@@ -26,6 +26,7 @@ from app.core.errors import (
     FollowUpTooLong,
     FollowUpWrongState,
     Forbidden,
+    NoConsultant,
 )
 from app.core.records import reference_error
 from app.events.service import record_event
@@ -110,7 +111,7 @@ async def request_direct_contact(
     interview_id: UUID,
     reason: str | None,
 ) -> FollowUp:
-    follow_up = await _thanked(session, principal, clock, interview_id)
+    follow_up, _ = await _thanked(session, principal, clock, interview_id)
     if follow_up.state != FollowUpState.agency_thanked:
         raise FollowUpWrongState(f"The follow-up is {follow_up.state}.")
     now = clock.now()
@@ -134,7 +135,7 @@ async def decide_direct_contact(
     await interviews.get(session, principal, interview_id)  # another agency's: 404 first
     if not principal.is_person:
         raise Forbidden("A consultant decides on direct contact, not an integration.")
-    follow_up = await _thanked(session, principal, clock, interview_id)
+    follow_up, _ = await _thanked(session, principal, clock, interview_id)
     if follow_up.state != FollowUpState.direct_requested:
         raise FollowUpWrongState(
             f"There is no pending request; the follow-up is {follow_up.state}."
@@ -157,11 +158,15 @@ async def send(
     interview_id: UUID,
     data: FollowUpSend,
 ) -> FollowUp:
-    follow_up = await _thanked(session, principal, clock, interview_id)
+    follow_up, application = await _thanked(session, principal, clock, interview_id)
     if data.route == FollowUpRoute.direct and follow_up.state != FollowUpState.direct_approved:
         raise DirectContactNotApproved(
             "Request direct contact and have it approved, or send it via_agency."
         )
+    if data.route == FollowUpRoute.via_agency and not (
+        application.consultant_id or principal.user_id
+    ):
+        raise NoConsultant("Set the application's consultant_id, or send On-Behalf-Of.")
     agency = await get_agency(session, principal)
     words = len(data.body.split())
     if words > agency.follow_up_max_words:
@@ -210,16 +215,16 @@ async def _ready(
 
 async def _thanked(
     session: AsyncSession, principal: Principal, clock: Clock, interview_id: UUID
-) -> FollowUp:
+) -> tuple[FollowUp, Application]:
     """The follow-up, locked, once the agency was thanked and before it was sent."""
-    await _ready(session, principal, clock, interview_id)
+    _interview, application = await _ready(session, principal, clock, interview_id)
     follow_up = await _row(session, principal, interview_id, lock=True)
     if follow_up is None:
         raise AgencyFirstRequired("Record the candidate's thanks to the agency first.")
     _refuse_sent(follow_up)
     if follow_up.state not in THANKED:
         raise FollowUpWrongState(f"The follow-up is {follow_up.state}.")
-    return follow_up
+    return follow_up, application
 
 
 def _refuse_sent(follow_up: FollowUp) -> None:
