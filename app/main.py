@@ -23,6 +23,7 @@ from app.core.settings import Settings, get_settings
 from app.debriefs.router import router as debriefs_router
 from app.decisions.router import router as decisions_router
 from app.events.router import router as events_router
+from app.feedback.router import router as feedback_router
 from app.follow_ups.router import router as follow_ups_router
 from app.heads_ups.router import router as heads_ups_router
 from app.health.router import router as health_router
@@ -111,6 +112,7 @@ def create_app(
         follow_ups_router,
         decisions_router,
         heads_ups_router,
+        feedback_router,
         messages_router,
     ):
         app.include_router(router)

@@ -629,7 +629,8 @@ async def test_another_agency_finds_none_of_it(
         **unsure.json(),
         "application_status": "unsuccessful",
     }
-    assert await scene.messages() == []
+    # The unsuccessful outcome asked the client for feedback; nothing else was sent.
+    assert [m["kind"] for m in await scene.messages()] == ["feedback_request"]
     assert await list_items(outsider, "/v1/messages") == []
     assert await events_of(agency_b, "decision.recorded") == []
     assert await events_of(agency_b, "application.reopened") == []

@@ -26,7 +26,8 @@ from tests.support.routes import api_routes
 from tests.support.tenants import Tenant
 
 ID_PARAM = re.compile(r"\{(\w+)\}")
-NOT_OBJECT_IDS = {"external_id", "kind"}  # names, not objects: each agency has its own
+# Names, not objects (each agency has its own), and the signed public link (tested apart).
+NOT_OBJECT_IDS = {"external_id", "kind", "token"}
 
 
 def object_routes(app: FastAPI) -> list[tuple[str, str, bool]]:

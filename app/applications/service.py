@@ -10,7 +10,17 @@ from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.errors import ApplicationExists, Immutable
 from app.core.records import RecordService, referenced
-from app.models import Application, Candidate, Client, User, Vacancy
+from app.models import (
+    Application,
+    Candidate,
+    Client,
+    ClientContact,
+    Interview,
+    InterviewInterviewer,
+    InterviewStatus,
+    User,
+    Vacancy,
+)
 
 PAIR_INDEX = "uq_application_agency_id_candidate_id_vacancy_id"
 
@@ -95,3 +105,39 @@ async def message_context(
         "role_title": row[2],
         "client_name": row[3],
     }
+
+
+async def client_contact_for(
+    session: AsyncSession, principal: Principal, application: Application
+) -> ClientContact | None:
+    """The vacancy's hiring contact; else the first interviewer of the latest interview."""
+    vacancy = await session.scalar(
+        select(Vacancy).where(
+            Vacancy.agency_id == principal.agency_id, Vacancy.id == application.vacancy_id
+        )
+    )
+    contact_id = vacancy.hiring_contact_id if vacancy else None
+    if contact_id is None:
+        contact_id = await session.scalar(
+            select(InterviewInterviewer.contact_id)
+            .join(
+                Interview,
+                (Interview.agency_id == InterviewInterviewer.agency_id)
+                & (Interview.id == InterviewInterviewer.interview_id),
+            )
+            .where(
+                Interview.agency_id == principal.agency_id,
+                Interview.application_id == application.id,
+                Interview.status == InterviewStatus.scheduled,
+            )
+            .order_by(Interview.starts_at.desc(), InterviewInterviewer.position)
+            .limit(1)
+        )
+    if contact_id is None:
+        return None
+    contact: ClientContact | None = await session.scalar(
+        select(ClientContact).where(
+            ClientContact.agency_id == principal.agency_id, ClientContact.id == contact_id
+        )
+    )
+    return contact

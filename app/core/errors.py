@@ -224,6 +224,34 @@ class FollowUpTooLong(Problem):
     slug, status, title = "follow-up-too-long", 422, "The follow-up is over the word limit"
 
 
+class FeedbackRequestExists(Problem):
+    slug, status, title = (
+        "feedback-request-exists",
+        409,
+        "Feedback was already requested for this application",
+    )
+
+
+class OutcomeNotUnsuccessful(Problem):
+    slug, status, title = (
+        "outcome-not-unsuccessful",
+        409,
+        "Feedback is requested when the outcome is unsuccessful",
+    )
+
+
+class FeedbackAlreadyReceived(Problem):
+    slug, status, title = "feedback-already-received", 409, "The feedback was already recorded"
+
+
+class FeedbackNotReceived(Problem):
+    slug, status, title = "feedback-not-received", 409, "There is no feedback to release yet"
+
+
+class LinkExpired(Problem):
+    slug, status, title = "link-expired", 410, "This feedback link has expired"
+
+
 class OfferNotLikely(Problem):
     slug, status, title = (
         "offer-not-likely",

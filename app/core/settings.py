@@ -23,6 +23,10 @@ class Settings(BaseSettings):
         description="Owner connection that migrations use.",
     )
     data_dir: Path = Path(".afterview")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where clients reach this API: the base of signed feedback links.",
+    )
     jwt_secret: SecretStr | None = Field(
         default=None, min_length=32, description="Signs access tokens (HS256): 32+ characters."
     )

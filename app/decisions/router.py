@@ -15,6 +15,7 @@ from app.decisions.schemas import (
     OutcomeWrite,
     ReopenWrite,
 )
+from app.feedback.links import LinksDep
 from app.models import Application, Decision
 
 router = APIRouter(tags=["Step 3: decision"])
@@ -71,10 +72,11 @@ async def record_outcome(
     clock: ClockDep,
     application_id: UUID,
     data: OutcomeWrite,
+    links: LinksDep,
     response: Response,
 ) -> OutcomeRead:
     application, questions = await service.record_outcome(
-        session, principal, clock, application_id, data
+        session, principal, clock, application_id, data, links
     )
     response.headers["ETag"] = etag_of(application.version)
     return OutcomeRead(

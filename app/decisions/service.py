@@ -6,32 +6,37 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.applications.service import applications, message_context
+from app.applications.service import applications, client_contact_for, message_context
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import ApplicationClosed, ApplicationOpen, InterviewNotFinished, NotFound
+from app.core.errors import (
+    ApplicationClosed,
+    ApplicationOpen,
+    FeedbackRequestExists,
+    InterviewNotFinished,
+    NotFound,
+)
 from app.core.records import any_exists
 from app.decisions.schemas import DecisionWrite, OutcomeWrite
 from app.events.service import record_event
+from app.feedback.links import FeedbackLinks
+from app.feedback.service import request_feedback
 from app.messages.service import Recipient, queue_message
 from app.models import (
     CLOSED_STATUSES,
     Application,
     ApplicationStatus,
-    ClientContact,
     Decision,
     DecisionKind,
     FollowUp,
     FollowUpState,
     Interview,
-    InterviewInterviewer,
     InterviewStatus,
     Message,
     MessageKind,
     MessageStatus,
     OutcomeKind,
     RecipientType,
-    Vacancy,
 )
 
 OUTCOME_STATUS = {
@@ -104,6 +109,7 @@ async def record_outcome(
     clock: Clock,
     application_id: UUID,
     data: OutcomeWrite,
+    links: FeedbackLinks,
 ) -> tuple[Application, list[str]]:
     """Record the client's outcome; returns the open questions to raise when it is an offer."""
     application = await open_application(session, principal, application_id)
@@ -123,10 +129,30 @@ async def record_outcome(
         application_id=application.id,
         outcome=data.outcome.value,
     )
+    if data.outcome == OutcomeKind.unsuccessful:
+        await _ask_for_feedback(session, principal, clock, links, application)
     decision = await _decision_of(session, principal, application_id)
     unsure = decision is not None and decision.decision == DecisionKind.unsure
     questions = list(decision.open_questions) if unsure and decision else []
     return application, questions if data.outcome == OutcomeKind.offer else []
+
+
+async def _ask_for_feedback(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    links: FeedbackLinks,
+    application: Application,
+) -> None:
+    """An unsuccessful outcome asks the client for feedback at once, when there is a contact
+    to ask (otherwise a consultant names one with POST …/feedback-request)."""
+    if await client_contact_for(session, principal, application) is None:
+        return
+    try:
+        async with session.begin_nested():
+            await request_feedback(session, principal, clock, links, application.id)
+    except FeedbackRequestExists:  # reopened and unsuccessful again: the first request stands
+        pass
 
 
 async def reopen(
@@ -217,7 +243,7 @@ async def _withdraw(
         application.id,
         application_id=application.id,
     )
-    contact = await _client_contact_for(session, principal, application)
+    contact = await client_contact_for(session, principal, application)
     if contact is not None:
         context = await message_context(session, principal, application)
         await queue_message(
@@ -232,39 +258,3 @@ async def _withdraw(
             application_id=application.id,
             related={"contact_id": str(contact.id)},
         )
-
-
-async def _client_contact_for(
-    session: AsyncSession, principal: Principal, application: Application
-) -> ClientContact | None:
-    """The vacancy's hiring contact; else the first interviewer of the latest interview."""
-    vacancy = await session.scalar(
-        select(Vacancy).where(
-            Vacancy.agency_id == principal.agency_id, Vacancy.id == application.vacancy_id
-        )
-    )
-    contact_id = vacancy.hiring_contact_id if vacancy else None
-    if contact_id is None:
-        contact_id = await session.scalar(
-            select(InterviewInterviewer.contact_id)
-            .join(
-                Interview,
-                (Interview.agency_id == InterviewInterviewer.agency_id)
-                & (Interview.id == InterviewInterviewer.interview_id),
-            )
-            .where(
-                Interview.agency_id == principal.agency_id,
-                Interview.application_id == application.id,
-                Interview.status == InterviewStatus.scheduled,
-            )
-            .order_by(Interview.starts_at.desc(), InterviewInterviewer.position)
-            .limit(1)
-        )
-    if contact_id is None:
-        return None
-    contact: ClientContact | None = await session.scalar(
-        select(ClientContact).where(
-            ClientContact.agency_id == principal.agency_id, ClientContact.id == contact_id
-        )
-    )
-    return contact

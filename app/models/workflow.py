@@ -202,3 +202,45 @@ class FollowUp(TenantRecord, Base):
     answers_question_id: Mapped[UUID | None]
     word_count: Mapped[int | None] = mapped_column(Integer)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class FeedbackState(StrEnum):
+    requested = "requested"
+    chased = "chased"
+    received = "received"
+    released = "released"
+    expired = "expired"
+
+
+class FeedbackRequest(TenantRecord, Base):
+    """Step 6: feedback asked of the client for an unsuccessful candidate; chased on the
+    agency's schedule, answered through a signed link (or entered by a consultant), released
+    to the candidate after review. One per application."""
+
+    __tablename__ = "feedback_request"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_id", "application_id"], ["application.agency_id", "application.id"]
+        ),
+        ForeignKeyConstraint(
+            ["agency_id", "contact_id"], ["client_contact.agency_id", "client_contact.id"]
+        ),
+        UniqueConstraint("agency_id", "application_id"),
+        Index(None, "agency_id", "state", "next_chase_at"),
+        one_of("state", FeedbackState),
+    )
+
+    application_id: Mapped[UUID]
+    contact_id: Mapped[UUID]
+    state: Mapped[FeedbackState] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    chases_sent: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_chase_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    received_at: Mapped[datetime | None]
+    submitted_by: Mapped[str | None] = mapped_column(String(20))
+    strengths: Mapped[str | None] = mapped_column(Text)
+    gaps: Mapped[str | None] = mapped_column(Text)
+    advice: Mapped[str | None] = mapped_column(Text)
+    released_at: Mapped[datetime | None]
+    debrief_call: Mapped[bool | None] = mapped_column(Boolean)

@@ -1,0 +1,149 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from app.core.auth import Principal, WorkflowReader, WorkflowWriter
+from app.core.db import set_tenant
+from app.core.deps import ClockDep, SessionDep
+from app.core.etag import etag_of
+from app.core.idempotency import IdempotencyDep
+from app.feedback import service
+from app.feedback.links import LinksDep
+from app.feedback.schemas import (
+    FeedbackRelease,
+    FeedbackRequestCreate,
+    FeedbackRequestRead,
+    FeedbackWrite,
+    PublicFeedbackForm,
+    read_of,
+)
+from app.models import FeedbackState
+
+router = APIRouter(tags=["Step 6: feedback"])
+BASE = "/v1/applications/{application_id}/feedback-request"
+PUBLIC = "/v1/public/feedback/{token}"
+
+
+@router.get(BASE, summary="The application's feedback request and what the client said")
+async def read_request(
+    principal: WorkflowReader,
+    session: SessionDep,
+    application_id: UUID,
+    links: LinksDep,
+    response: Response,
+) -> FeedbackRequestRead:
+    request = await service.get_request(session, principal, application_id)
+    response.headers["ETag"] = etag_of(request.version)
+    return read_of(request, links)
+
+
+@router.post(
+    BASE,
+    status_code=status.HTTP_201_CREATED,
+    summary="Ask the client for feedback (the outcome must be unsuccessful; one per application)",
+    description="Recording an `unsuccessful` outcome already does this when the client has a "
+    "contact to ask. Chased every `feedback_chase_after_days`, up to `feedback_max_chases`.",
+)
+async def request_feedback(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    application_id: UUID,
+    data: FeedbackRequestCreate,
+    links: LinksDep,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FeedbackRequestRead:
+    request = await service.request_feedback(
+        session, principal, clock, links, application_id, data.contact_id
+    )
+    return await idem.respond(
+        response,
+        read_of(request, links),
+        status_code=201,
+        location=BASE.format(application_id=application_id),
+        etag=etag_of(request.version),
+    )
+
+
+@router.post(BASE + "/feedback", summary="Enter the client's feedback (a consultant, by hand)")
+async def enter_feedback(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    application_id: UUID,
+    data: FeedbackWrite,
+    links: LinksDep,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FeedbackRequestRead:
+    request = await service.get_request(session, principal, application_id)
+    await service.record_feedback(session, principal, clock, request, data, "consultant")
+    return await idem.respond(response, read_of(request, links), etag=etag_of(request.version))
+
+
+@router.post(BASE + "/release", summary="Release the reviewed feedback to the candidate")
+async def release_feedback(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    application_id: UUID,
+    data: FeedbackRelease,
+    links: LinksDep,
+    idem: IdempotencyDep,
+    response: Response,
+) -> FeedbackRequestRead:
+    request = await service.release(session, principal, clock, application_id, data.debrief_call)
+    return await idem.respond(response, read_of(request, links), etag=etag_of(request.version))
+
+
+TokenPath = Annotated[str, Path(max_length=2000, description="From the link in the email.")]
+
+
+async def link_principal(
+    token: TokenPath, session: SessionDep, clock: ClockDep, links: LinksDep
+) -> tuple[Principal, UUID]:
+    """Whoever holds a genuine, unexpired link acts for its agency, on that request only."""
+    agency_id, request_id = links.read(token, clock.now())
+    await set_tenant(session, agency_id)
+    return Principal(agency_id, None, None, None, frozenset()), request_id
+
+
+LinkHolder = Annotated[tuple[Principal, UUID], Depends(link_principal)]
+
+
+@router.get(PUBLIC, tags=["Public"], summary="The feedback form a client contact opens (no login)")
+async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedbackForm:
+    principal, request_id = holder
+    request, context = await service.public_request(session, principal, request_id)
+    return PublicFeedbackForm(
+        agency_name=context["agency_name"],
+        client_name=context["client_name"],
+        role_title=context["role_title"],
+        candidate_first_name=context["candidate_first_name"],
+        answered=request.state not in service.OPEN_STATES,
+        questions=["strengths", "gaps", "advice"],
+    )
+
+
+@router.post(
+    PUBLIC,
+    tags=["Public"],
+    summary="Send feedback through the link (once; 409 after)",
+    responses={410: {"description": "The link has expired"}},
+)
+async def public_submit(
+    holder: LinkHolder, session: SessionDep, clock: ClockDep, data: FeedbackWrite
+) -> PublicFeedbackForm:
+    principal, request_id = holder
+    request, context = await service.public_request(session, principal, request_id)
+    await service.record_feedback(session, principal, clock, request, data, "client")
+    return PublicFeedbackForm(
+        agency_name=context["agency_name"],
+        client_name=context["client_name"],
+        role_title=context["role_title"],
+        candidate_first_name=context["candidate_first_name"],
+        answered=request.state == FeedbackState.received,
+        questions=[],
+    )

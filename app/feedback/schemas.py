@@ -1,0 +1,121 @@
+from uuid import UUID
+
+from pydantic import Field, JsonValue
+
+from app.core.schemas import InputModel, OutputModel, Timestamp
+from app.feedback.links import FeedbackLinks
+from app.models import FeedbackRequest, FeedbackState
+
+FEEDBACK_EXAMPLE: dict[str, JsonValue] = {
+    "strengths": "Clear, structured answers; strong on warehouse systems.",
+    "gaps": "Less depth on budgeting than the role needs.",
+    "advice": "Bring numbers to the cost-saving examples.",
+}
+
+
+class FeedbackRequestCreate(InputModel):
+    model_config = {"json_schema_extra": {"examples": [{}]}}
+
+    contact_id: UUID | None = Field(
+        default=None,
+        description="Who to ask; by default the vacancy's hiring contact (or, failing that, "
+        "the latest interview's first interviewer).",
+    )
+
+
+class FeedbackWrite(InputModel):
+    model_config = {"json_schema_extra": {"examples": [FEEDBACK_EXAMPLE]}}
+
+    strengths: str = Field(min_length=1, max_length=5000)
+    gaps: str = Field(min_length=1, max_length=5000)
+    advice: str | None = Field(default=None, max_length=5000)
+
+
+class FeedbackRelease(InputModel):
+    model_config = {"json_schema_extra": {"examples": [{"debrief_call": True}]}}
+
+    debrief_call: bool = Field(default=False, description="Offer the candidate a call about it.")
+
+
+class FeedbackRequestRead(OutputModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "0196f0e1-1111-7c0e-9a3b-1f2e3d4c5b6a",
+                    "application_id": "0196f0b4-4444-7c0e-9a3b-1f2e3d4c5b6a",
+                    "contact_id": "0196f0b0-2222-7c0e-9a3b-1f2e3d4c5b6a",
+                    "state": "chased",
+                    "requested_at": "2026-12-05T10:00:00+00:00",
+                    "chases_sent": 1,
+                    "next_chase_at": "2026-12-15T10:00:00+00:00",
+                    "expires_at": "2026-12-25T10:00:00+00:00",
+                    "client_link": "https://api.afterview.example/v1/public/feedback/eyJhbGciOi…",
+                    "received_at": None,
+                    "submitted_by": None,
+                    "strengths": None,
+                    "gaps": None,
+                    "advice": None,
+                    "released_at": None,
+                    "debrief_call": None,
+                }
+            ]
+        }
+    }
+
+    id: UUID
+    application_id: UUID
+    contact_id: UUID
+    state: FeedbackState
+    requested_at: Timestamp
+    chases_sent: int
+    next_chase_at: Timestamp | None
+    expires_at: Timestamp
+    client_link: str = Field(description="The signed form the client contact answers, no login.")
+    received_at: Timestamp | None
+    submitted_by: str | None = Field(description="`client` (through the link) or `consultant`.")
+    strengths: str | None
+    gaps: str | None
+    advice: str | None
+    released_at: Timestamp | None
+    debrief_call: bool | None
+
+
+class PublicFeedbackForm(OutputModel):
+    """What the client contact sees: no surname, email or other personal data."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "agency_name": "Northbridge Talent",
+                    "client_name": "Harbour Logistics",
+                    "role_title": "Senior Supply Chain Analyst",
+                    "candidate_first_name": "Amara",
+                    "answered": False,
+                    "questions": ["strengths", "gaps", "advice"],
+                }
+            ]
+        }
+    }
+
+    agency_name: str
+    client_name: str
+    role_title: str
+    candidate_first_name: str
+    answered: bool
+    questions: list[str]
+
+
+def read_of(request: FeedbackRequest, links: FeedbackLinks) -> FeedbackRequestRead:
+    link = links.url(request.agency_id, request.id, request.expires_at)
+    return FeedbackRequestRead.model_validate(
+        {
+            **{
+                c: getattr(request, c)
+                for c in FeedbackRequestRead.model_fields
+                if c != "client_link"
+            },
+            "client_link": link,
+        }
+    )

@@ -1,0 +1,356 @@
+"""Step 6: feedback requests to the client for unsuccessful candidates.
+
+    requested --chase--> chased --> received --release--> released;  or expired
+
+`run_chases` is what a worker calls, with any `now`: it sends what is due and expires what is
+past its link's life."""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agency.service import get_agency
+from app.applications.service import applications, client_contact_for, message_context
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.errors import (
+    FeedbackAlreadyReceived,
+    FeedbackNotReceived,
+    FeedbackRequestExists,
+    NotFound,
+    OutcomeNotUnsuccessful,
+)
+from app.core.records import reference_error, referenced
+from app.events.service import record_event
+from app.feedback.links import FeedbackLinks
+from app.feedback.schemas import FeedbackWrite
+from app.messages.service import Recipient, queue_message
+from app.models import (
+    Application,
+    ApplicationStatus,
+    Candidate,
+    ClientContact,
+    FeedbackRequest,
+    FeedbackState,
+    MessageKind,
+    RecipientType,
+    Vacancy,
+)
+
+OPEN_STATES = (FeedbackState.requested, FeedbackState.chased)
+
+
+async def get_request(
+    session: AsyncSession, principal: Principal, application_id: UUID
+) -> FeedbackRequest:
+    await applications.get(session, principal, application_id)
+    found = await _of_application(session, principal, application_id)
+    if found is None:
+        raise NotFound("No feedback was requested for that application.")
+    return found
+
+
+async def request_feedback(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    links: FeedbackLinks,
+    application_id: UUID,
+    contact_id: UUID | None = None,
+) -> FeedbackRequest:
+    application = await applications.get(session, principal, application_id)
+    if application.status != ApplicationStatus.unsuccessful:
+        raise OutcomeNotUnsuccessful(f"The application is {application.status}.")
+    if await _of_application(session, principal, application_id) is not None:
+        raise FeedbackRequestExists("One feedback request per application.")
+    contact = await _contact(session, principal, application, contact_id)
+    agency = await get_agency(session, principal)
+    now = clock.now()
+    every = timedelta(days=agency.feedback_chase_after_days)
+    request = FeedbackRequest(
+        agency_id=principal.agency_id,
+        application_id=application.id,
+        contact_id=contact.id,
+        state=FeedbackState.requested,
+        requested_at=now,
+        next_chase_at=now + every if agency.feedback_max_chases else None,
+        expires_at=now + every * (agency.feedback_max_chases + 1),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(request)
+            await session.flush()
+    except IntegrityError:
+        raise FeedbackRequestExists("One feedback request per application.") from None
+    await _ask(
+        session,
+        principal,
+        clock,
+        links,
+        request,
+        application,
+        contact,
+        MessageKind.feedback_request,
+        f"feedback_request:{request.id}",
+    )
+    record_event(
+        session, principal, clock, "feedback.requested", request.id, application_id=application.id
+    )
+    return request
+
+
+async def run_chases(
+    session: AsyncSession, principal: Principal, clock: Clock, links: FeedbackLinks
+) -> int:
+    """Chase every request of the agency that is due at `clock.now()`, and expire those past
+    their link's life. Returns how many chases were queued. Safe to run again: each chase has
+    its own dedupe key."""
+    now = clock.now()
+    due = await session.scalars(
+        select(FeedbackRequest)
+        .where(
+            FeedbackRequest.agency_id == principal.agency_id,
+            FeedbackRequest.state.in_(OPEN_STATES),
+            (FeedbackRequest.next_chase_at <= now) | (FeedbackRequest.expires_at <= now),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    agency = await get_agency(session, principal)
+    chased = 0
+    for request in due.all():
+        if request.expires_at <= now:
+            request.state, request.next_chase_at, request.updated_at = (
+                FeedbackState.expired,
+                None,
+                now,
+            )
+            record_event(
+                session,
+                principal,
+                clock,
+                "feedback.expired",
+                request.id,
+                application_id=request.application_id,
+            )
+            continue
+        application, contact = await _parties(session, principal, request)
+        await _ask(
+            session,
+            principal,
+            clock,
+            links,
+            request,
+            application,
+            contact,
+            MessageKind.feedback_chase,
+            f"feedback_chase:{request.id}:{request.chases_sent + 1}",
+        )
+        request.chases_sent += 1
+        request.state, request.updated_at = FeedbackState.chased, now
+        more = request.chases_sent < agency.feedback_max_chases
+        request.next_chase_at = (
+            request.next_chase_at + timedelta(days=agency.feedback_chase_after_days)
+            if more and request.next_chase_at
+            else None
+        )
+        record_event(
+            session,
+            principal,
+            clock,
+            "feedback.chased",
+            request.id,
+            application_id=request.application_id,
+            chase=request.chases_sent,
+        )
+        chased += 1
+    await session.flush()
+    return chased
+
+
+async def record_feedback(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    request: FeedbackRequest,
+    data: FeedbackWrite,
+    submitted_by: str,
+) -> FeedbackRequest:
+    """Record the client's feedback, once."""
+    if request.state not in OPEN_STATES:
+        if request.state == FeedbackState.expired:
+            raise FeedbackAlreadyReceived("The request expired; ask again.")
+        raise FeedbackAlreadyReceived("The feedback was already recorded.")
+    now = clock.now()
+    request.state, request.received_at, request.submitted_by = (
+        FeedbackState.received,
+        now,
+        submitted_by,
+    )
+    request.strengths, request.gaps, request.advice = data.strengths, data.gaps, data.advice
+    request.next_chase_at, request.updated_at = None, now
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "feedback.received",
+        request.id,
+        application_id=request.application_id,
+        submitted_by=submitted_by,
+    )
+    return request
+
+
+async def release(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    application_id: UUID,
+    debrief_call: bool,
+) -> FeedbackRequest:
+    """After review, pass the feedback to the candidate (if they consented to contact)."""
+    request = await get_request(session, principal, application_id)
+    if request.state != FeedbackState.received:
+        raise FeedbackNotReceived(f"The request is {request.state}.")
+    application = await applications.get(session, principal, application_id)
+    candidate = await session.scalar(
+        select(Candidate).where(
+            Candidate.agency_id == principal.agency_id, Candidate.id == application.candidate_id
+        )
+    )
+    assert candidate is not None
+    now = clock.now()
+    context = {
+        **await message_context(session, principal, application),
+        "strengths": request.strengths or "",
+        "gaps": request.gaps or "",
+        "advice": request.advice or "",
+    }
+    await queue_message(
+        session,
+        principal,
+        clock,
+        MessageKind.feedback_release,
+        Recipient(
+            RecipientType.candidate,
+            candidate.id,
+            candidate.email,
+            candidate.first_name,
+            consented=candidate.contact_consent,
+        ),
+        context,
+        dedupe_key=f"feedback_release:{request.id}",
+        application_id=application.id,
+        related={"feedback_request_id": str(request.id)},
+    )
+    request.state, request.released_at = FeedbackState.released, now
+    request.debrief_call, request.updated_at = debrief_call, now
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "feedback.released",
+        request.id,
+        application_id=application.id,
+        debrief_call=debrief_call,
+    )
+    return request
+
+
+async def public_request(
+    session: AsyncSession, principal: Principal, request_id: UUID
+) -> tuple[FeedbackRequest, dict[str, str]]:
+    """The request a link names, and what its form may show (first name and role only)."""
+    request = await session.scalar(
+        select(FeedbackRequest)
+        .where(FeedbackRequest.agency_id == principal.agency_id, FeedbackRequest.id == request_id)
+        .with_for_update()
+    )
+    if request is None:
+        raise NotFound("No feedback request at that link.")
+    application, _contact = await _parties(session, principal, request)
+    return request, await message_context(session, principal, application)
+
+
+async def _of_application(
+    session: AsyncSession, principal: Principal, application_id: UUID
+) -> FeedbackRequest | None:
+    found: FeedbackRequest | None = await session.scalar(
+        select(FeedbackRequest).where(
+            FeedbackRequest.agency_id == principal.agency_id,
+            FeedbackRequest.application_id == application_id,
+        )
+    )
+    return found
+
+
+async def _contact(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    contact_id: UUID | None,
+) -> ClientContact:
+    if contact_id is None:
+        found = await client_contact_for(session, principal, application)
+        if found is None:
+            raise reference_error("contact_id", "the vacancy has no hiring contact: name one")
+        return found
+    contact = await referenced(session, ClientContact, principal, contact_id, "contact_id")
+    client_id = await session.scalar(
+        select(Vacancy.client_id).where(
+            Vacancy.agency_id == principal.agency_id, Vacancy.id == application.vacancy_id
+        )
+    )
+    if contact.client_id != client_id:
+        raise reference_error("contact_id", "not a contact of the vacancy's client")
+    return contact
+
+
+async def _parties(
+    session: AsyncSession, principal: Principal, request: FeedbackRequest
+) -> tuple[Application, ClientContact]:
+    application = await applications.get(session, principal, request.application_id)
+    contact = await session.scalar(
+        select(ClientContact).where(
+            ClientContact.agency_id == principal.agency_id, ClientContact.id == request.contact_id
+        )
+    )
+    assert contact is not None  # the composite foreign key guarantees it
+    return application, contact
+
+
+async def _ask(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    links: FeedbackLinks,
+    request: FeedbackRequest,
+    application: Application,
+    contact: ClientContact,
+    kind: MessageKind,
+    dedupe_key: str,
+) -> None:
+    context = {
+        **await message_context(session, principal, application),
+        "feedback_link": links.url(principal.agency_id, request.id, request.expires_at),
+    }
+    await queue_message(
+        session,
+        principal,
+        clock,
+        kind,
+        Recipient(RecipientType.contact, contact.id, contact.email, contact.name),
+        context,
+        dedupe_key=dedupe_key,
+        application_id=application.id,
+        related={"feedback_request_id": str(request.id)},
+    )
+
+
+__all__ = ["datetime"]
