@@ -18,7 +18,6 @@ from app.feedback.schemas import (
     PublicFeedbackForm,
     read_of,
 )
-from app.models import FeedbackState
 
 router = APIRouter(tags=["Step 6: feedback"])
 BASE = "/v1/applications/{application_id}/feedback-request"
@@ -117,14 +116,7 @@ LinkHolder = Annotated[tuple[Principal, UUID], Depends(link_principal)]
 async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedbackForm:
     principal, request_id = holder
     request, context = await service.public_request(session, principal, request_id)
-    return PublicFeedbackForm(
-        agency_name=context["agency_name"],
-        client_name=context["client_name"],
-        role_title=context["role_title"],
-        candidate_first_name=context["candidate_first_name"],
-        answered=request.state not in service.OPEN_STATES,
-        questions=["strengths", "gaps", "advice"],
-    )
+    return PublicFeedbackForm.of(context, answered=request.state not in service.OPEN_STATES)
 
 
 @router.post(
@@ -139,11 +131,4 @@ async def public_submit(
     principal, request_id = holder
     request, context = await service.public_request(session, principal, request_id)
     await service.record_feedback(session, principal, clock, request, data, "client")
-    return PublicFeedbackForm(
-        agency_name=context["agency_name"],
-        client_name=context["client_name"],
-        role_title=context["role_title"],
-        candidate_first_name=context["candidate_first_name"],
-        answered=request.state == FeedbackState.received,
-        questions=[],
-    )
+    return PublicFeedbackForm.of(context, answered=True)

@@ -106,6 +106,18 @@ class PublicFeedbackForm(OutputModel):
     answered: bool
     questions: list[str]
 
+    @classmethod
+    def of(cls, context: dict[str, str], *, answered: bool) -> "PublicFeedbackForm":
+        """Only these fields of the message context ever reach the public form."""
+        return cls(
+            agency_name=context["agency_name"],
+            client_name=context["client_name"],
+            role_title=context["role_title"],
+            candidate_first_name=context["candidate_first_name"],
+            answered=answered,
+            questions=[] if answered else ["strengths", "gaps", "advice"],
+        )
+
 
 def read_of(request: FeedbackRequest, links: FeedbackLinks) -> FeedbackRequestRead:
     link = links.url(request.agency_id, request.id, request.expires_at)
