@@ -1,5 +1,6 @@
 """Applications: a candidate put forward for a vacancy. Closed, never deleted."""
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -108,9 +109,10 @@ async def message_context(
 
 
 async def client_contact_for(
-    session: AsyncSession, principal: Principal, application: Application
+    session: AsyncSession, principal: Principal, application: Application, now: datetime
 ) -> ClientContact | None:
-    """The vacancy's hiring contact; else the first interviewer of the latest interview."""
+    """The vacancy's hiring contact; else the first interviewer of the latest interview held
+    by `now` (someone who met the candidate)."""
     vacancy = await session.scalar(
         select(Vacancy).where(
             Vacancy.agency_id == principal.agency_id, Vacancy.id == application.vacancy_id
@@ -129,6 +131,7 @@ async def client_contact_for(
                 Interview.agency_id == principal.agency_id,
                 Interview.application_id == application.id,
                 Interview.status == InterviewStatus.scheduled,
+                Interview.ends_at <= now,
             )
             .order_by(Interview.starts_at.desc(), InterviewInterviewer.position)
             .limit(1)

@@ -146,7 +146,7 @@ async def _ask_for_feedback(
 ) -> None:
     """An unsuccessful outcome asks the client for feedback at once, when there is a contact
     to ask (otherwise a consultant names one with POST …/feedback-request)."""
-    if await client_contact_for(session, principal, application) is None:
+    if await client_contact_for(session, principal, application, clock.now()) is None:
         return
     try:
         async with session.begin_nested():
@@ -243,7 +243,7 @@ async def _withdraw(
         application.id,
         application_id=application.id,
     )
-    contact = await client_contact_for(session, principal, application)
+    contact = await client_contact_for(session, principal, application, clock.now())
     if contact is not None:
         context = await message_context(session, principal, application)
         await queue_message(

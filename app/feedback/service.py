@@ -66,7 +66,7 @@ async def request_feedback(
         raise OutcomeNotUnsuccessful(f"The application is {application.status}.")
     if await _of_application(session, principal, application_id) is not None:
         raise FeedbackRequestExists("One feedback request per application.")
-    contact = await _contact(session, principal, application, contact_id)
+    contact = await _contact(session, principal, application, contact_id, clock.now())
     agency = await get_agency(session, principal)
     now = clock.now()
     every = timedelta(days=agency.feedback_chase_after_days)
@@ -180,10 +180,9 @@ async def record_feedback(
     data: FeedbackWrite,
     submitted_by: str,
 ) -> FeedbackRequest:
-    """Record the client's feedback, once."""
-    if request.state not in OPEN_STATES:
-        if request.state == FeedbackState.expired:
-            raise FeedbackAlreadyReceived("The request expired; ask again.")
+    """Record the client's feedback, once. A consultant may still enter it after the request
+    expired (a late reply by email); the expired link itself answers 410 before this."""
+    if request.state in (FeedbackState.received, FeedbackState.released):
         raise FeedbackAlreadyReceived("The feedback was already recorded.")
     now = clock.now()
     request.state, request.received_at, request.submitted_by = (
@@ -295,9 +294,10 @@ async def _contact(
     principal: Principal,
     application: Application,
     contact_id: UUID | None,
+    now: datetime,
 ) -> ClientContact:
     if contact_id is None:
-        found = await client_contact_for(session, principal, application)
+        found = await client_contact_for(session, principal, application, now)
         if found is None:
             raise reference_error("contact_id", "the vacancy has no hiring contact: name one")
         return found
@@ -351,6 +351,3 @@ async def _ask(
         application_id=application.id,
         related={"feedback_request_id": str(request.id)},
     )
-
-
-__all__ = ["datetime"]
