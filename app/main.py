@@ -32,6 +32,7 @@ from app.messages.router import router as messages_router
 from app.next_steps.router import router as next_steps_router
 from app.users.router import router as users_router
 from app.vacancies.router import router as vacancies_router
+from app.worklist.router import router as worklist_router
 
 DESCRIPTION = """
 Afterview runs a candidate's post-interview workflow for recruitment agencies.
@@ -113,6 +114,7 @@ def create_app(
         decisions_router,
         heads_ups_router,
         feedback_router,
+        worklist_router,
         messages_router,
     ):
         app.include_router(router)
