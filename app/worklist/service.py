@@ -75,16 +75,18 @@ async def worklist(
         item.overdue = item.due_at < now
     items.sort(key=_order)
     if params.cursor:
-        after = tuple(decode_values(params.cursor, [datetime, str, str]))
+        after = tuple(decode_values(params.cursor, [datetime, str, str, str]))
         items = [i for i in items if _order(i) > after]
     page = items[: params.limit]
     next_cursor = encode_cursor(list(_order(page[-1]))) if len(items) > params.limit else None
     return page, next_cursor
 
 
-def _order(item: WorkItem) -> tuple[datetime, str, str]:
+def _order(item: WorkItem) -> tuple[datetime, str, str, str]:
+    """Due time first; the rest makes the order total (a referee may be suggested for two
+    applications at once), so the cursor never skips an item."""
     concerns = item.interview_id or item.referee_id or item.feedback_request_id
-    return item.due_at, item.kind.value, str(concerns or item.application_id)
+    return item.due_at, item.kind.value, str(concerns or ""), str(item.application_id)
 
 
 def _open_applications(principal: Principal, assignee: UUID) -> Sequence[Any]:
