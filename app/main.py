@@ -30,6 +30,7 @@ from app.health.router import router as health_router
 from app.interviews.router import router as interviews_router
 from app.messages.router import router as messages_router
 from app.next_steps.router import router as next_steps_router
+from app.reports.router import router as reports_router
 from app.users.router import router as users_router
 from app.vacancies.router import router as vacancies_router
 from app.worklist.router import router as worklist_router
@@ -115,6 +116,7 @@ def create_app(
         heads_ups_router,
         feedback_router,
         worklist_router,
+        reports_router,
         messages_router,
     ):
         app.include_router(router)

@@ -1,0 +1,29 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from app.core.auth import WorkflowReader
+from app.core.deps import SessionDep
+from app.reports import service
+from app.reports.schemas import PostInterviewReport
+
+router = APIRouter(tags=["Work"])
+
+
+@router.get(
+    "/v1/reports/post-interview",
+    summary="How the post-interview work is going: per agency, consultant and client",
+    description="Follow-up rate (interviews followed by a thank-you), on-time debriefs and "
+    "follow-ups, feedback obtained rate and median days for a client to answer. Interviews "
+    "count by when they ended, feedback requests by when they were made; `to` is exclusive.",
+    response_model_by_alias=True,
+)
+async def post_interview_report(
+    principal: WorkflowReader,
+    session: SessionDep,
+    window_from: Annotated[AwareDatetime, Query(alias="from")],
+    window_to: Annotated[AwareDatetime, Query(alias="to")],
+) -> PostInterviewReport:
+    report = await service.post_interview_report(session, principal, window_from, window_to)
+    return PostInterviewReport.model_validate(report)
