@@ -5,9 +5,24 @@ from pydantic import Field, JsonValue
 
 from app.core.schemas import OutputModel, Timestamp
 
+EXAMPLE_METRICS: dict[str, JsonValue] = {
+    "interviews": 40,
+    "follow_ups_sent": 31,
+    "follow_up_rate": 0.775,
+    "follow_up_on_time_rate": 0.903,
+    "debriefs": 38,
+    "debrief_on_time_rate": 0.868,
+    "feedback_requests": 12,
+    "feedback_obtained": 9,
+    "feedback_obtained_rate": 0.75,
+    "median_days_to_feedback": 4.5,
+}
+
 
 class Metrics(OutputModel):
     """Rates run from 0 to 1, or are null when there was nothing to count."""
+
+    model_config = {"json_schema_extra": {"examples": [EXAMPLE_METRICS]}}
 
     interviews: int = Field(description="Interviews that ended in the window (not cancelled).")
     follow_ups_sent: int
@@ -23,25 +38,25 @@ class Metrics(OutputModel):
     )
 
 
-EXAMPLE_METRICS: dict[str, JsonValue] = {
-    "interviews": 40,
-    "follow_ups_sent": 31,
-    "follow_up_rate": 0.775,
-    "follow_up_on_time_rate": 0.903,
-    "debriefs": 38,
-    "debrief_on_time_rate": 0.868,
-    "feedback_requests": 12,
-    "feedback_obtained": 9,
-    "feedback_obtained_rate": 0.75,
-    "median_days_to_feedback": 4.5,
-}
-
-
 class ConsultantMetrics(Metrics):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {**EXAMPLE_METRICS, "consultant_id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10"}
+            ]
+        }
+    }
+
     consultant_id: UUID | None = Field(description="Null: applications with no consultant.")
 
 
 class ClientMetrics(Metrics):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{**EXAMPLE_METRICS, "client_id": "0196f0b0-1111-7c0e-9a3b-1f2e3d4c5b6a"}]
+        }
+    }
+
     client_id: UUID
 
 
