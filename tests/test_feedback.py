@@ -4,7 +4,7 @@ consultant, and released to the candidate after review."""
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -13,7 +13,7 @@ import jwt
 from httpx import AsyncClient
 
 from app.core.auth import Principal
-from app.core.clock import FixedClock
+from app.core.clock import FixedClock, add_local_days
 from app.core.db import tenant_transaction
 from app.core.ids import AgencyId
 from app.feedback.links import AUDIENCE, FeedbackLinks
@@ -664,3 +664,28 @@ async def test_a_consultant_may_enter_a_late_reply_after_the_request_expired(
     assert entered.status_code == 200, entered.text
     assert entered.json()["state"] == "received"
     assert entered.json()["submitted_by"] == "consultant"
+
+
+def test_days_are_counted_on_the_agency_wall_clock() -> None:
+    """Three days after 10:00 London time on the Friday before the clocks go forward is 10:00
+    London time on Monday: 09:00 UTC, not 10:00."""
+    friday = datetime(2027, 3, 26, 10, 0, tzinfo=UTC)
+    assert add_local_days(friday, 3, "Europe/London") == datetime(2027, 3, 29, 9, 0, tzinfo=UTC)
+    assert add_local_days(friday, 3, "UTC") == datetime(2027, 3, 29, 10, 0, tzinfo=UTC)
+
+
+async def test_chases_are_scheduled_in_the_agency_time_zone(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    current = await agency_a.admin.get("/v1/agency")
+    changed = await agency_a.admin.patch(
+        "/v1/agency",
+        json={"timezone": "Europe/London", "feedback_chase_after_days": 3},
+        headers={"If-Match": current.headers["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    s = await scene(agency_a)
+    clock.set(datetime(2027, 3, 26, 10, 0, tzinfo=UTC))
+    await s.fail()
+    request = await s.request()
+    assert at(request["next_chase_at"]) == datetime(2027, 3, 29, 9, 0, tzinfo=UTC)

@@ -1,7 +1,8 @@
 """The clock services read `now` from, so tests can move time without sleeping."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -24,3 +25,11 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         self._at = at
+
+
+def add_local_days(instant: datetime, days: int, timezone: str) -> datetime:
+    """`instant` plus `days` calendar days on the agency's wall clock (so a chase "in 3 days"
+    keeps its local time of day across a daylight-saving change), returned in UTC."""
+    local = instant.astimezone(ZoneInfo(timezone))
+    moved = (local.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=local.tzinfo)
+    return moved.astimezone(UTC)

@@ -5,7 +5,7 @@
 `run_chases` is what a worker calls, with any `now`: it sends what is due and expires what is
 past its link's life."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.applications.service import applications, client_contact_for, message_context
 from app.core.auth import Principal
-from app.core.clock import Clock
+from app.core.clock import Clock, add_local_days
 from app.core.errors import (
     FeedbackAlreadyReceived,
     FeedbackNotReceived,
@@ -69,15 +69,15 @@ async def request_feedback(
     contact = await _contact(session, principal, application, contact_id, clock.now())
     agency = await get_agency(session, principal)
     now = clock.now()
-    every = timedelta(days=agency.feedback_chase_after_days)
+    every, zone = agency.feedback_chase_after_days, agency.timezone
     request = FeedbackRequest(
         agency_id=principal.agency_id,
         application_id=application.id,
         contact_id=contact.id,
         state=FeedbackState.requested,
         requested_at=now,
-        next_chase_at=now + every if agency.feedback_max_chases else None,
-        expires_at=now + every * (agency.feedback_max_chases + 1),
+        next_chase_at=add_local_days(now, every, zone) if agency.feedback_max_chases else None,
+        expires_at=add_local_days(now, every * (agency.feedback_max_chases + 1), zone),
         created_at=now,
         updated_at=now,
     )
@@ -154,7 +154,7 @@ async def run_chases(
         request.state, request.updated_at = FeedbackState.chased, now
         more = request.chases_sent < agency.feedback_max_chases
         request.next_chase_at = (
-            request.next_chase_at + timedelta(days=agency.feedback_chase_after_days)
+            add_local_days(request.next_chase_at, agency.feedback_chase_after_days, agency.timezone)
             if more and request.next_chase_at
             else None
         )

@@ -5,7 +5,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -74,7 +74,7 @@ def metrics(interviews: list[InterviewFacts], feedback: list[FeedbackFacts]) -> 
 async def post_interview_report(
     session: AsyncSession, principal: Principal, window_from: datetime, window_to: datetime
 ) -> dict[str, Any]:
-    if window_to <= window_from or (window_to - window_from).days > MAX_WINDOW_DAYS:
+    if window_to <= window_from or window_to - window_from > timedelta(days=MAX_WINDOW_DAYS):
         message = f"must be after `from`, and at most {MAX_WINDOW_DAYS} days after it"
         raise ValidationFailed(
             f"to: {message}.",
