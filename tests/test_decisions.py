@@ -634,3 +634,22 @@ async def test_another_agency_finds_none_of_it(
     assert await list_items(outsider, "/v1/messages") == []
     assert await events_of(agency_b, "decision.recorded") == []
     assert await events_of(agency_b, "application.reopened") == []
+
+
+async def test_a_withdrawal_stops_the_chases_of_an_earlier_feedback_request(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    """Unsuccessful (feedback requested, chases pending), reopened, then withdrawn: the client
+    is chased no more."""
+    scene = await ended(agency_a, clock)
+    failed = await scene.api.put(scene.outcome, json={"outcome": "unsuccessful"})
+    assert failed.status_code == 200, failed.text
+    request_path = scene.path + "/feedback-request"
+    assert (await scene.api.get(request_path)).json()["state"] == "requested"
+    reopened = await scene.api.post(scene.reopen, json={"reason": "The client came back."})
+    assert reopened.status_code == 200, reopened.text
+    response = await scene.api.put(scene.decision, json={"decision": "withdraw", "reason": REASON})
+    assert response.status_code == 200, response.text
+    request = (await scene.api.get(request_path)).json()
+    assert request["state"] == "expired"
+    assert request["next_chase_at"] is None

@@ -28,6 +28,8 @@ from app.models import (
     ApplicationStatus,
     Decision,
     DecisionKind,
+    FeedbackRequest,
+    FeedbackState,
     FollowUp,
     FollowUpState,
     Interview,
@@ -232,6 +234,21 @@ async def _withdraw(
             FollowUp.state.not_in([FollowUpState.sent, FollowUpState.cancelled]),
         )
         .values(state=FollowUpState.cancelled, updated_at=now, version=FollowUp.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(  # a reopened, once-unsuccessful application may still be chasing
+        update(FeedbackRequest)
+        .where(
+            FeedbackRequest.agency_id == principal.agency_id,
+            FeedbackRequest.application_id == application.id,
+            FeedbackRequest.state.in_([FeedbackState.requested, FeedbackState.chased]),
+        )
+        .values(
+            state=FeedbackState.expired,
+            next_chase_at=None,
+            updated_at=now,
+            version=FeedbackRequest.version + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     await session.flush()
