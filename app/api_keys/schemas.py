@@ -1,4 +1,3 @@
-from datetime import datetime
 from uuid import UUID
 
 from pydantic import Field
@@ -63,6 +62,3 @@ class ApiKeyCreated(ApiKeyRead):
         "idempotent replay (the secret is never stored, so never shown twice).",
         examples=["afv_aglpbkdsgf5fonlzpvxxmxhz4e_Q3d9Xk…"],
     )
-
-
-__all__ = ["ApiKeyCreate", "ApiKeyCreated", "ApiKeyRead", "datetime"]

@@ -15,7 +15,7 @@ from app.core.db import set_tenant
 from app.core.errors import AmbiguousLogin, InvalidCredentials
 from app.core.ids import AgencyId
 from app.core.security import issue_access_token, verify_password
-from app.models import Agency, ApiKey, Role, User
+from app.models import Agency, ApiKey, User
 
 _CANDIDATES = text("SELECT agency_id, user_id, password_hash, active FROM login_candidates(:email)")
 
@@ -84,6 +84,3 @@ async def whoami(session: AsyncSession, principal: Principal) -> Me:
     if principal.api_key_id is not None:
         api_key = await get_api_key(session, principal, principal.api_key_id)
     return Me(await get_agency(session, principal), user, api_key, principal.user_id)
-
-
-__all__ = ["IssuedToken", "Me", "Role", "login", "whoami"]

@@ -23,7 +23,7 @@ from app.core.errors import ExternalIdTaken, FieldError, NotFound, Problem, Refe
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
 from app.events.service import record_event
-from app.models.base import Base, TenantOwned, TenantRecord
+from app.models.base import TenantOwned, TenantRecord
 
 ModelT = TypeVar("ModelT", bound=TenantRecord)
 T = TypeVar("T", bound=TenantOwned)
@@ -319,6 +319,3 @@ class RecordService(Generic[ModelT]):
                 f"{self.label} {other.id} already has external_id {external_id!r}.",
                 existing_id=str(other.id),
             )
-
-
-__all__ = ["Base", "RecordService", "owned", "referenced"]

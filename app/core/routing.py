@@ -1,6 +1,5 @@
 """Small helpers routers share: query types, and answering with a record and its ETag."""
 
-from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Path, Query, Response, status
@@ -29,6 +28,3 @@ def upserted(response: Response, body: M, version: int, created: bool, location:
     if created:
         response.headers["Location"] = location
     return with_etag(response, body, version)
-
-
-__all__ = ["ExternalIdPath", "UpdatedAfter", "datetime", "upserted", "with_etag"]

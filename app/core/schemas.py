@@ -1,6 +1,5 @@
 """Base classes for request and response bodies."""
 
-from datetime import datetime
 from typing import Annotated, ClassVar, Self
 
 from pydantic import (
@@ -58,14 +57,3 @@ Timestamp = Annotated[
     AwareDatetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")
 ]
 """RFC 3339 with an explicit offset."""
-
-__all__ = [
-    "Email",
-    "ExternalId",
-    "InputModel",
-    "OutputModel",
-    "Phone",
-    "Timestamp",
-    "UpdateModel",
-    "datetime",
-]

@@ -1,4 +1,3 @@
-from datetime import datetime
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, JsonValue
@@ -120,6 +119,3 @@ class QuestionBankEntry(OutputModel):
     weak_or_half_answered: int = Field(
         description="How often candidates answered it weakly or only in part: prepare for it."
     )
-
-
-__all__ = ["datetime"]

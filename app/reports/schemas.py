@@ -1,4 +1,3 @@
-from datetime import datetime
 from uuid import UUID
 
 from pydantic import Field, JsonValue
@@ -84,6 +83,3 @@ class PostInterviewReport(OutputModel):
     agency: Metrics
     consultants: list[ConsultantMetrics]
     clients: list[ClientMetrics]
-
-
-__all__ = ["datetime"]
