@@ -15,6 +15,7 @@ from app.core.errors import (
     FeedbackRequestExists,
     InterviewNotFinished,
     NotFound,
+    ReferenceNotFound,
 )
 from app.core.records import any_exists
 from app.decisions.schemas import DecisionWrite, OutcomeWrite
@@ -148,11 +149,11 @@ async def _ask_for_feedback(
 ) -> None:
     """An unsuccessful outcome asks the client for feedback at once, when there is a contact
     to ask (otherwise a consultant names one with POST …/feedback-request)."""
-    if await client_contact_for(session, principal, application, clock.now()) is None:
-        return
     try:
         async with session.begin_nested():
             await request_feedback(session, principal, clock, links, application.id)
+    except ReferenceNotFound:  # nobody to ask yet
+        pass
     except FeedbackRequestExists:  # reopened and unsuccessful again: the first request stands
         pass
 

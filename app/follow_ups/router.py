@@ -2,7 +2,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from app.core.auth import Principal, WorkflowReader, WorkflowWriter
+from app.core.auth import WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
@@ -20,13 +20,6 @@ router = APIRouter(tags=["Step 4: follow-up"])
 BASE = "/v1/interviews/{interview_id}/follow-up"
 
 
-async def _read(
-    session: SessionDep, principal: Principal, clock: ClockDep, interview_id: UUID
-) -> FollowUpRead:
-    follow_up, _interview, due_at, limit = await service.current(session, principal, interview_id)
-    return FollowUpRead.of(follow_up, interview_id, due_at, limit, clock.now())
-
-
 async def _answer(
     idem: IdempotencyDep,
     response: Response,
@@ -34,7 +27,8 @@ async def _answer(
     clock: ClockDep,
     follow_up: FollowUp,
 ) -> FollowUpRead:
-    body = await _read(session, idem.principal, clock, follow_up.interview_id)
+    limit = await service.word_limit(session, idem.principal)
+    body = FollowUpRead.of(follow_up, follow_up.interview_id, follow_up.due_at, limit, clock.now())
     return await idem.respond(response, body, etag=etag_of(follow_up.version))
 
 

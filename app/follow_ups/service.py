@@ -34,6 +34,7 @@ from app.follow_ups.schemas import FollowUpSend
 from app.interviews.service import finished_interview, interviews
 from app.messages.service import Recipient, queue_message
 from app.models import (
+    Agency,
     Application,
     ClientContact,
     Debrief,
@@ -59,9 +60,12 @@ THANKED = frozenset(
 )
 
 
-async def due_at_of(session: AsyncSession, principal: Principal, interview: Interview) -> datetime:
-    agency = await get_agency(session, principal)
+def _due(interview: Interview, agency: Agency) -> datetime:
     return interview.ends_at + timedelta(hours=agency.follow_up_window_hours)
+
+
+async def word_limit(session: AsyncSession, principal: Principal) -> int:
+    return (await get_agency(session, principal)).follow_up_max_words
 
 
 async def current(
@@ -70,8 +74,8 @@ async def current(
     """The follow-up (None before it starts), its interview, when it is due, the word limit."""
     interview = await interviews.get(session, principal, interview_id)
     agency = await get_agency(session, principal)
-    due = interview.ends_at + timedelta(hours=agency.follow_up_window_hours)
-    return await _row(session, principal, interview_id), interview, due, agency.follow_up_max_words
+    follow_up = await _row(session, principal, interview_id)
+    return follow_up, interview, _due(interview, agency), agency.follow_up_max_words
 
 
 async def thank_agency(
@@ -92,7 +96,7 @@ async def thank_agency(
         interview_id=interview.id,
         application_id=application.id,
         state=FollowUpState.agency_thanked,
-        due_at=await due_at_of(session, principal, interview),
+        due_at=_due(interview, await get_agency(session, principal)),
         agency_thanked_at=now,
         agency_thanks_note=note,
         created_at=now,
@@ -184,7 +188,7 @@ async def send(
     follow_up.answers_question_id, follow_up.word_count = data.answers_question_id, words
     follow_up.on_time, follow_up.updated_at = now <= follow_up.due_at, now
     await session.flush()
-    await _queue_note(session, principal, clock, follow_up)
+    await _queue_note(session, principal, clock, follow_up, application)
     _event(
         session,
         principal,
@@ -268,15 +272,13 @@ async def _ensure_half_answered(
 
 
 async def _queue_note(
-    session: AsyncSession, principal: Principal, clock: Clock, follow_up: FollowUp
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    follow_up: FollowUp,
+    application: Application,
 ) -> None:
     """Direct: to each interviewer. Via the agency: to the consultant, for forwarding."""
-    application = await session.scalar(
-        select(Application).where(
-            Application.agency_id == principal.agency_id, Application.id == follow_up.application_id
-        )
-    )
-    assert application is not None
     context = {
         **await message_context(session, principal, application),
         "subject": follow_up.subject or "",
