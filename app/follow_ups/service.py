@@ -31,7 +31,7 @@ from app.core.errors import (
 from app.core.records import reference_error
 from app.events.service import record_event
 from app.follow_ups.schemas import FollowUpSend
-from app.interviews.service import finished_interview, interviews
+from app.interviews.service import finished_interview, interviews, step_of
 from app.messages.service import Recipient, queue_message
 from app.models import (
     Agency,
@@ -74,7 +74,7 @@ async def current(
     """The follow-up (None before it starts), its interview, when it is due, the word limit."""
     interview = await interviews.get(session, principal, interview_id)
     agency = await get_agency(session, principal)
-    follow_up = await _row(session, principal, interview_id)
+    follow_up = await step_of(session, principal, FollowUp, interview_id)
     return follow_up, interview, _due(interview, agency), agency.follow_up_max_words
 
 
@@ -86,7 +86,7 @@ async def thank_agency(
     note: str | None,
 ) -> FollowUp:
     interview, application = await _ready(session, principal, clock, interview_id)
-    follow_up = await _row(session, principal, interview_id, lock=True)
+    follow_up = await step_of(session, principal, FollowUp, interview_id, lock=True)
     if follow_up is not None:
         _refuse_sent(follow_up)
         raise FollowUpWrongState("The candidate already thanked the agency.")
@@ -222,7 +222,7 @@ async def _thanked(
 ) -> tuple[FollowUp, Application]:
     """The follow-up, locked, once the agency was thanked and before it was sent."""
     _interview, application = await _ready(session, principal, clock, interview_id)
-    follow_up = await _row(session, principal, interview_id, lock=True)
+    follow_up = await step_of(session, principal, FollowUp, interview_id, lock=True)
     if follow_up is None:
         raise AgencyFirstRequired("Record the candidate's thanks to the agency first.")
     _refuse_sent(follow_up)
@@ -234,18 +234,6 @@ async def _thanked(
 def _refuse_sent(follow_up: FollowUp) -> None:
     if follow_up.state == FollowUpState.sent:
         raise FollowUpAlreadySent("Exactly one follow-up per interview.")
-
-
-async def _row(
-    session: AsyncSession, principal: Principal, interview_id: UUID, *, lock: bool = False
-) -> FollowUp | None:
-    stmt = select(FollowUp).where(
-        FollowUp.agency_id == principal.agency_id, FollowUp.interview_id == interview_id
-    )
-    if lock:  # racing requests queue here; the second sees what the first did
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    found: FollowUp | None = await session.scalar(stmt)
-    return found
 
 
 async def _ensure_half_answered(

@@ -233,12 +233,19 @@ StepT = TypeVar("StepT", NextSteps, Debrief, FollowUp)
 
 
 async def step_of(
-    session: AsyncSession, principal: Principal, model: type[StepT], interview_id: UUID
+    session: AsyncSession,
+    principal: Principal,
+    model: type[StepT],
+    interview_id: UUID,
+    *,
+    lock: bool = False,
 ) -> StepT | None:
-    """An interview's record of one step (each step has at most one per interview)."""
-    found: StepT | None = await session.scalar(
-        select(model).where(
-            model.agency_id == principal.agency_id, model.interview_id == interview_id
-        )
+    """An interview's record of one step (each step has at most one per interview). With
+    `lock`, racing requests queue on the row and each sees what the one before it did."""
+    stmt = select(model).where(
+        model.agency_id == principal.agency_id, model.interview_id == interview_id
     )
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    found: StepT | None = await session.scalar(stmt)
     return found
