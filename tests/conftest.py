@@ -102,7 +102,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> FastAPI:
-    settings = Settings(database_url=database_urls.runtime)
+    settings = Settings(database_url=database_urls.runtime, public_url="http://afterview.test")
     return create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock)
 
 

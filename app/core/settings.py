@@ -23,9 +23,11 @@ class Settings(BaseSettings):
         description="Owner connection that migrations use.",
     )
     data_dir: Path = Path(".afterview")
-    public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Where clients reach this API: the base of signed feedback links.",
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where people reach this service: the base of links sent to them (feedback "
+        "form). Unset: the address `serve` listens on.",
     )
     jwt_secret: SecretStr | None = Field(
         default=None, min_length=32, description="Signs access tokens (HS256): 32+ characters."
@@ -36,6 +38,35 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     log_json: bool = False
+
+    # Delivery (the worker)
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="`smtp://user:pass@host:587?starttls=true` or `smtps://…`. Unset: `.eml` "
+        "files in `mailbox_dir`.",
+    )
+    mailbox_dir: Path | None = Field(
+        default=None, description="Where `.eml` files go without SMTP (embedded: data dir)."
+    )
+    mail_from: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Sender (`Name <address>` or an address) when an agency has no sender_email.",
+    )
+    mail_max_attempts: int = Field(default=8, ge=1, le=50)
+    mail_retry_base_seconds: float = Field(
+        default=600,
+        gt=0,
+        le=86_400,
+        description="First retry delay; each next one doubles (with jitter): 8 attempts span "
+        "about a day.",
+    )
+    worker_poll_seconds: float = Field(default=5, gt=0, le=300)
+    worker_lease_seconds: int = Field(
+        default=300, ge=1, le=86_400, description="A claimed message returns after this long."
+    )
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    worker_batch_size: int = Field(default=100, ge=1, le=10_000)
 
     @property
     def embedded(self) -> bool:

@@ -61,7 +61,8 @@ class FeedbackLinks:
 
 
 def _links(request: Request) -> FeedbackLinks:
-    return FeedbackLinks(request.app.state.jwt_secret, request.app.state.settings.public_url)
+    base = request.app.state.settings.public_url or str(request.base_url)
+    return FeedbackLinks(request.app.state.jwt_secret, base)
 
 
 LinksDep = Annotated[FeedbackLinks, Depends(_links)]
