@@ -5,6 +5,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,19 +101,50 @@ def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def public_url_of(settings: Settings, host: str, port: int) -> str:
+    """AFTERVIEW_PUBLIC_URL, or the address `serve` listens on (the base of emailed links)."""
+    if settings.public_url:
+        return settings.public_url
+    shown = socket.getfqdn() if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}"
+
+
+def check_mail(settings: Settings) -> str:
+    """Where mail will go, or exit with a one-line reason."""
+    from app.delivery.runner import MailNotConfigured, check_worker_settings
+
+    try:
+        return check_worker_settings(settings)
+    except MailNotConfigured as exc:
+        raise fail(f"refusing to start the worker: {exc}") from None
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Worker processes, each with its own pool.")
+        int, typer.Option(min=1, max=64, help="API processes, each with its own pool.")
     ] = 1,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also send mail and run the schedule in this process (default: on with the "
+            "embedded database, off with DATABASE_URL, where `afterview worker` runs apart).",
+        ),
+    ] = None,
 ) -> None:
     """Start the API. With no DATABASE_URL: embedded PostgreSQL, migrated, with a demo agency."""
     from app.core.logging import configure_logging
 
     settings = load_settings()
     configure_logging(json_lines=settings.log_json)
+    settings = settings.model_copy(update={"public_url": public_url_of(settings, host, port)})
+    with_worker = settings.embedded if worker is None else worker
+    if with_worker:
+        mail = check_mail(settings)
     # uvicorn re-raises SIGTERM after shutting down; turn it into SystemExit so that the
     # embedded server is stopped on the way out instead of the process dying on the spot.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -123,8 +155,10 @@ def serve(
             if settings.embedded:
                 asyncio.run(_seed_demo(urls.runtime, settings, host, port))
             console.print(f"Afterview on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+            if with_worker:
+                console.print(f"Mail: {mail}; links point at {settings.public_url}")
             try:
-                run_uvicorn(settings, urls.runtime, secret, host, port, workers)
+                run_uvicorn(settings, urls.runtime, secret, host, port, workers, with_worker)
             finally:
                 console.print("Afterview stopped.")
     except KeyboardInterrupt:
@@ -132,8 +166,15 @@ def serve(
 
 
 def run_uvicorn(
-    settings: Settings, runtime_url: str, secret: str, host: str, port: int, workers: int
+    settings: Settings,
+    runtime_url: str,
+    secret: str,
+    host: str,
+    port: int,
+    workers: int,
+    with_worker: bool,
 ) -> None:
+    from app.delivery.runner import mailbox_dir
     from app.main import create_app
 
     options: dict[str, Any] = {
@@ -144,13 +185,19 @@ def run_uvicorn(
     }
     if workers == 1:
         app = create_app(
-            settings.model_copy(update={"database_url": runtime_url}), jwt_secret=secret
+            settings.model_copy(update={"database_url": runtime_url}),
+            jwt_secret=secret,
+            run_worker=with_worker,
         )
         uvicorn.run(app, **options)
         return
     # Worker processes build their own app from the environment.
     os.environ["DATABASE_URL"] = runtime_url
     os.environ["AFTERVIEW_JWT_SECRET"] = secret
+    os.environ["AFTERVIEW_PUBLIC_URL"] = settings.public_url or ""
+    os.environ["AFTERVIEW_RUN_WORKER"] = "true" if with_worker else "false"
+    if settings.embedded and (mailbox := mailbox_dir(settings)) is not None:
+        os.environ["AFTERVIEW_MAILBOX_DIR"] = str(mailbox)
     uvicorn.run("app.main:create_app_from_env", factory=True, workers=workers, **options)
 
 
@@ -184,6 +231,41 @@ async def _seed_demo(runtime_url: str, settings: Settings, host: str, port: int)
             title="Afterview",
         )
     )
+
+
+@cli.command("worker")
+def worker_command() -> None:
+    """Send mail and run the schedule (chases, link expiry, digests, sweeps) until SIGTERM.
+    Any number may run side by side; each due item is handled once."""
+    from app.core.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(json_lines=settings.log_json)
+    if not settings.public_url and not settings.embedded:
+        raise fail("refusing to start the worker: set AFTERVIEW_PUBLIC_URL (the base of links)")
+    public_url = settings.public_url or public_url_of(settings, "127.0.0.1", 8000)
+    mail = check_mail(settings)
+    try:
+        with database(settings) as urls:
+            preflight(urls.runtime)
+            secret = jwt_secret(settings)
+            console.print(f"Afterview worker: mail {mail}; links point at {public_url}")
+            asyncio.run(_work_until_signalled(settings, urls.runtime, secret, public_url))
+            console.print("Afterview worker stopped.")
+    except KeyboardInterrupt:
+        pass
+
+
+async def _work_until_signalled(
+    settings: Settings, runtime_url: str, secret: str, public_url: str
+) -> None:
+    from app.delivery.runner import run_worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, runtime_url, secret, public_url, stop)
 
 
 @cli.command("migrate")

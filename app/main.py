@@ -1,8 +1,10 @@
 """The ASGI application."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +25,7 @@ from app.core.settings import Settings, get_settings
 from app.debriefs.router import router as debriefs_router
 from app.decisions.router import router as decisions_router
 from app.events.router import router as events_router
+from app.feedback.pages import router as feedback_pages_router
 from app.feedback.router import router as feedback_router
 from app.follow_ups.router import router as follow_ups_router
 from app.heads_ups.router import router as heads_ups_router
@@ -34,6 +37,9 @@ from app.reports.router import router as reports_router
 from app.users.router import router as users_router
 from app.vacancies.router import router as vacancies_router
 from app.worklist.router import router as worklist_router
+
+log = structlog.get_logger(__name__)
+WORKER_STOP_SECONDS = 30.0
 
 DESCRIPTION = """
 Afterview runs a candidate's post-interview workflow for recruitment agencies.
@@ -55,9 +61,12 @@ def create_app(
     engine: AsyncEngine | None = None,
     jwt_secret: str | None = None,
     clock: Clock | None = None,
+    run_worker: bool | None = None,
 ) -> FastAPI:
-    """Build the app. Without `engine`, it connects to `settings.database_url` at start-up."""
+    """Build the app. Without `engine`, it connects to `settings.database_url` at start-up.
+    With `run_worker` (default: the setting), a worker runs beside the API in this process."""
     settings = settings or get_settings()
+    with_worker = settings.run_worker if run_worker is None else run_worker
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,7 +82,8 @@ def create_app(
                 max_overflow=settings.db_max_overflow,
             )
             app.state.sessions = session_factory(app.state.engine)
-        yield
+        async with _background_worker(app, settings, enabled=with_worker):
+            yield
         if owned:
             await app.state.engine.dispose()
 
@@ -115,12 +125,38 @@ def create_app(
         decisions_router,
         heads_ups_router,
         feedback_router,
+        feedback_pages_router,
         worklist_router,
         reports_router,
         messages_router,
     ):
         app.include_router(router)
     return app
+
+
+@asynccontextmanager
+async def _background_worker(
+    app: FastAPI, settings: Settings, *, enabled: bool
+) -> AsyncIterator[None]:
+    """Run a worker beside the API (`serve` in embedded mode) and stop it on shutdown."""
+    if not enabled:
+        yield
+        return
+    from app.delivery.runner import run_worker
+
+    assert settings.database_url is not None and settings.public_url is not None
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_worker(settings, settings.database_url, app.state.jwt_secret, settings.public_url, stop)
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, WORKER_STOP_SECONDS)
+        except TimeoutError:
+            log.warning("worker_stop_timeout", seconds=WORKER_STOP_SECONDS)
 
 
 def create_app_from_env() -> FastAPI:

@@ -127,9 +127,10 @@ async def set_schedule(tenant: Tenant, every_days: int, max_chases: int) -> None
 
 
 def public_path(link: str) -> str:
+    """The JSON twin of the HTML form a client link opens."""
     path = urlsplit(link).path
-    assert path.startswith("/v1/public/feedback/"), link
-    return path
+    assert path.startswith("/feedback/"), link
+    return "/v1/public" + path
 
 
 def at(value: str | None) -> datetime | None:
@@ -431,9 +432,10 @@ async def test_the_client_answers_through_the_link_once(
     ]
     assert (await anon.get(link)).json()["answered"] is True
 
-    # Once only: through the link or by a consultant, the first answer stands.
+    # Once only: the link is closed now (410), a consultant is refused (409); the first answer
+    # stands.
     other = {"strengths": "Changed my mind.", "gaps": "Everything."}
-    assert_problem(await anon.post(link, json=other), 409, "feedback-already-received")
+    assert_problem(await anon.post(link, json=other), 410, "link-closed")
     assert_problem(
         await s.api.post(s.path + "/feedback", json=other), 409, "feedback-already-received"
     )
@@ -562,7 +564,7 @@ async def test_a_consultant_enters_the_feedback_and_releases_it(
     assert at(entered.json()["received_at"]) == clock.now()
     assert await s.request() == entered.json()
     assert (await anon.get(link)).json()["answered"] is True
-    assert_problem(await anon.post(link, json=FEEDBACK), 409, "feedback-already-received")
+    assert_problem(await anon.post(link, json=FEEDBACK), 410, "link-closed")
     assert await s.messages("feedback_release") == []  # nothing goes out before review
 
     clock.set(clock.now() + DAY)

@@ -27,9 +27,9 @@ from app.core.ids import AgencyId
 from tests.support.tenants import Tenant, unique_email
 
 REPLAYED = "idempotent-replayed"
-# No credential to scope a key to: logging in, and the client's one-time feedback form (a
-# second submission is a 409, so a retry cannot record twice).
-UNKEYED_POSTS = {"/v1/auth/token", "/v1/public/feedback/{token}"}
+# No credential to scope a key to: logging in, and the client's one-time feedback form, as JSON
+# and as an HTML page (a second submission is a 410, so a retry cannot record twice).
+UNKEYED_POSTS = {"/v1/auth/token", "/v1/public/feedback/{token}", "/feedback/{token}"}
 
 
 def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:

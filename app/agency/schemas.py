@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from app.core.schemas import Email, OutputModel, Timestamp, UpdateModel
+from app.core.schemas import Email, OutputModel, SingleLine, Timestamp, UpdateModel
 
 _SETTINGS_EXAMPLE: dict[str, int | str] = {
     "debrief_due_hours": 24,
@@ -59,14 +59,14 @@ class AgencyUpdate(UpdateModel):
 
     nullable = frozenset({"sender_name", "sender_email"})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     debrief_due_hours: int | None = Field(default=None, ge=1, le=720)
     follow_up_window_hours: int | None = Field(default=None, ge=1, le=720)
     follow_up_max_words: int | None = Field(default=None, ge=10, le=2000)
     feedback_chase_after_days: int | None = Field(default=None, ge=1, le=90)
     feedback_max_chases: int | None = Field(default=None, ge=0, le=20)
-    timezone: str | None = Field(default=None, max_length=64)
-    sender_name: str | None = Field(default=None, max_length=200)
+    timezone: SingleLine | None = Field(default=None, max_length=64)
+    sender_name: SingleLine | None = Field(default=None, max_length=200)
     sender_email: Email | None = None
     retention_days: int | None = Field(default=None, ge=30, le=3650)
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.agency.schemas import AgencyUpdate
@@ -10,7 +10,7 @@ from app.audit import service as audit
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
-from app.core.errors import NotFound
+from app.core.errors import FieldError, NotFound, ValidationFailed
 from app.core.etag import ensure_match
 from app.core.ids import AgencyId, UserId, new_id
 from app.core.security import hash_password
@@ -34,6 +34,8 @@ async def update_agency(
     agency = await get_agency(session, principal)
     ensure_match(if_match, agency.version)
     fields = changes.model_dump(exclude_unset=True)
+    if "timezone" in fields:
+        await _ensure_database_knows(session, fields["timezone"])
     for name, value in fields.items():
         setattr(agency, name, value)
     if fields:
@@ -48,6 +50,20 @@ async def update_agency(
         )
         await session.flush()
     return agency
+
+
+async def _ensure_database_knows(session: AsyncSession, zone: str) -> None:
+    """The worker computes 08:00 local in SQL, so PostgreSQL must know the zone too."""
+    known = await session.scalar(
+        select(exists().where(text("name = :zone")).select_from(text("pg_timezone_names"))),
+        {"zone": zone},
+    )
+    if not known:
+        message = "not a time zone the database knows"
+        raise ValidationFailed(
+            f"timezone: {message}",
+            errors=[FieldError(field="timezone", location="body", message=message).model_dump()],
+        )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from uuid import UUID
 from pydantic import Field
 
 from app.core.auth import Scope
-from app.core.schemas import InputModel, OutputModel, Timestamp
+from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp
 
 
 class ApiKeyCreate(InputModel):
@@ -18,7 +18,7 @@ class ApiKeyCreate(InputModel):
         }
     }
 
-    name: str = Field(min_length=1, max_length=200, description="What the key is for.")
+    name: SingleLine = Field(min_length=1, max_length=200, description="What the key is for.")
     scopes: list[Scope] | None = Field(
         default=None,
         min_length=1,

@@ -9,7 +9,9 @@ from app.auth import service
 from app.auth.schemas import MeRead, TokenResponse
 from app.core.auth import CurrentPrincipal
 from app.core.deps import ClockDep, SessionDep
-from app.users.schemas import UserRead
+from app.core.etag import IfMatch, set_etag
+from app.users import service as users
+from app.users.schemas import MeUpdate, UserRead
 
 router = APIRouter(prefix="/v1", tags=["Auth"])
 
@@ -42,11 +44,30 @@ async def issue_token(
 
 
 @router.get("/me", summary="Who you are, your agency, and the credential you used")
-async def read_me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
+async def read_me(principal: CurrentPrincipal, session: SessionDep, response: Response) -> MeRead:
     me = await service.whoami(session, principal)
+    if me.user is not None and principal.is_person:
+        set_etag(response, me.user.version)
     return MeRead(
         agency=AgencyRead.model_validate(me.agency),
         user=UserRead.model_validate(me.user) if me.user else None,
         api_key=ApiKeyRead.model_validate(me.api_key) if me.api_key else None,
         acting_user_id=me.acting_user_id,
     )
+
+
+@router.patch(
+    "/me",
+    summary="Change your own preferences (people only), e.g. opt out of the daily digest",
+)
+async def update_me(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    changes: MeUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> UserRead:
+    user = await users.update_me(session, principal, clock, changes, if_match)
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)

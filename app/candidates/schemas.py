@@ -8,6 +8,7 @@ from app.core.schemas import (
     InputModel,
     OutputModel,
     Phone,
+    SingleLine,
     Timestamp,
     UpdateModel,
 )
@@ -29,8 +30,8 @@ READ_EXTRA: dict[str, JsonValue] = {
 
 
 class CandidateFields(InputModel):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    first_name: SingleLine = Field(min_length=1, max_length=100)
+    last_name: SingleLine = Field(min_length=1, max_length=100)
     email: Email
     phone: Phone | None = None
     contact_consent: bool = Field(
@@ -65,8 +66,8 @@ class CandidateUpdate(UpdateModel):
     }
     nullable = frozenset({"phone", "owner_id", "external_id"})
 
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    first_name: SingleLine | None = Field(default=None, min_length=1, max_length=100)
+    last_name: SingleLine | None = Field(default=None, min_length=1, max_length=100)
     email: Email | None = None
     phone: Phone | None = None
     contact_consent: bool | None = None
@@ -100,9 +101,9 @@ REFEREE_EXAMPLE: dict[str, JsonValue] = {
 class RefereeCreate(InputModel):
     model_config = {"json_schema_extra": {"examples": [REFEREE_EXAMPLE]}}
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     email: Email
-    relationship: str = Field(min_length=1, max_length=200)
+    relationship: SingleLine = Field(min_length=1, max_length=200)
     consent_to_contact: bool = Field(
         default=False, description="The referee agreed to be contacted; without it, no heads-up."
     )
@@ -111,9 +112,9 @@ class RefereeCreate(InputModel):
 class RefereeUpdate(UpdateModel):
     model_config = {"json_schema_extra": {"examples": [{"consent_to_contact": False}]}}
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     email: Email | None = None
-    relationship: str | None = Field(default=None, min_length=1, max_length=200)
+    relationship: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     consent_to_contact: bool | None = None
 
 

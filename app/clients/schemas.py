@@ -2,7 +2,15 @@ from uuid import UUID
 
 from pydantic import Field, JsonValue
 
-from app.core.schemas import Email, ExternalId, InputModel, OutputModel, Timestamp, UpdateModel
+from app.core.schemas import (
+    Email,
+    ExternalId,
+    InputModel,
+    OutputModel,
+    SingleLine,
+    Timestamp,
+    UpdateModel,
+)
 
 READ_EXTRA: dict[str, JsonValue] = {
     "id": "0196f0b2-7d41-7c0e-9a3b-1f2e3d4c5b6a",
@@ -22,7 +30,7 @@ CLIENT_ID_EXAMPLE = "0196f0b0-1111-7c0e-9a3b-1f2e3d4c5b6a"
 class ClientCreate(InputModel):
     model_config = {"json_schema_extra": {"examples": [CLIENT_EXAMPLE]}}
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     external_id: ExternalId | None = None
 
 
@@ -31,14 +39,14 @@ class ClientReplace(InputModel):
 
     model_config = {"json_schema_extra": {"examples": [{"name": "Harbour Logistics Ltd"}]}}
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
 
 
 class ClientUpdate(UpdateModel):
     model_config = {"json_schema_extra": {"examples": [{"name": "Harbour Logistics Group"}]}}
     nullable = frozenset({"external_id"})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     external_id: ExternalId | None = None
 
 
@@ -53,9 +61,9 @@ class ClientRead(OutputModel):
 
 
 class ContactFields(InputModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     email: Email
-    job_title: str | None = Field(default=None, max_length=200)
+    job_title: SingleLine | None = Field(default=None, max_length=200)
 
 
 class ContactCreate(ContactFields):
@@ -87,9 +95,9 @@ class ContactUpdate(UpdateModel):
     model_config = {"json_schema_extra": {"examples": [{"job_title": "Operations Director"}]}}
     nullable = frozenset({"job_title", "external_id"})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     email: Email | None = None
-    job_title: str | None = Field(default=None, max_length=200)
+    job_title: SingleLine | None = Field(default=None, max_length=200)
     external_id: ExternalId | None = None
 
 

@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.requests import loggable_path
+
 PROBLEM_BASE_URI = "https://afterview.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -252,6 +254,10 @@ class LinkExpired(Problem):
     slug, status, title = "link-expired", 410, "This feedback link has expired"
 
 
+class LinkClosed(Problem):
+    slug, status, title = "link-closed", 410, "This link no longer accepts feedback"
+
+
 class OfferNotLikely(Problem):
     slug, status, title = (
         "offer-not-likely",
@@ -294,6 +300,10 @@ class InterviewerNotAtClient(Problem):
 
 class TemplateNotValid(Problem):
     slug, status, title = "template-invalid", 422, "The template does not render"
+
+
+class MessageNotFailed(Problem):
+    slug, status, title = "message-not-failed", 409, "Only a failed message can be retried"
 
 
 class ServiceUnavailable(Problem):
@@ -375,5 +385,5 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
+        log.exception("unhandled_error", path=loggable_path(request.url.path))
         return problem_response(request, InternalError("Something went wrong on our side."))

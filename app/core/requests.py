@@ -16,6 +16,20 @@ current_request_id: ContextVar[str | None] = ContextVar("current_request_id", de
 log = structlog.get_logger("afterview.access")
 
 
+REDACTED = "[redacted]"
+# Public links carry their credential in the path: the HTML page (`/feedback/{token}`) and any
+# JSON twin under `/v1/public/<kind>/{token}`. The segment after the prefix is never logged.
+_LINK_PATH = re.compile(r"^(/feedback|/v1/public/[^/]+)/[^/]+")
+# Belt and braces for a link route added elsewhere: a segment shaped like a JWT.
+_JWT_SEGMENT = re.compile(r"(?<=/)eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-.]*")
+
+
+def loggable_path(path: str) -> str:
+    """`path` with any signed-link token replaced, so that no log line holds a credential."""
+    path = _LINK_PATH.sub(lambda m: f"{m.group(1)}/{REDACTED}", path, count=1)
+    return _JWT_SEGMENT.sub(REDACTED, path)
+
+
 def accepted_request_id(incoming: str | None) -> str:
     """The caller's id when it is a sane token, otherwise a fresh one."""
     if incoming and _VALID_REQUEST_ID.fullmatch(incoming):
@@ -50,7 +64,7 @@ class RequestIdMiddleware:
             log.info(
                 "request",
                 method=scope["method"],
-                path=scope["path"],
+                path=loggable_path(scope["path"]),
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),
                 request_id=request_id,

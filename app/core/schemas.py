@@ -1,6 +1,7 @@
 """Base classes for request and response bodies."""
 
-from typing import Annotated, ClassVar, Self
+import re
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -8,10 +9,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     EmailStr,
+    GetJsonSchemaHandler,
+    GetPydanticSchema,
     PlainSerializer,
     StringConstraints,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError
 
 
 class InputModel(BaseModel):
@@ -50,7 +55,43 @@ Phone = Annotated[
 ]
 """A phone number: digits, spaces, brackets, dots and dashes, optionally starting with +."""
 
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+"""Line breaks (LF, VT, FF, CR, NEL, U+2028, U+2029) and every other control character but TAB:
+none of them may reach an email header."""
+
+SINGLE_LINE_PATTERN = r"^[^\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]*$"
+"""The same rule as an ECMA-262 pattern, for the OpenAPI document."""
+
+
+def is_single_line(value: str) -> bool:
+    return _NOT_ONE_LINE.search(value) is None
+
+
+def _single_line(value: str) -> str:
+    if not is_single_line(value):
+        raise PydanticCustomError(
+            "single_line", "must be a single line (no line breaks or control characters)"
+        )
+    return value
+
+
+def _single_line_json_schema(schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    return {**handler(schema), "pattern": SINGLE_LINE_PATTERN}
+
+
+_CHECK_ONE_LINE = AfterValidator(_single_line)
+_DOCUMENT_ONE_LINE = GetPydanticSchema(get_pydantic_json_schema=_single_line_json_schema)
+
+SingleLine = Annotated[str, _CHECK_ONE_LINE, _DOCUMENT_ONE_LINE]
+"""Text that may end up in an email header (a name, a title, a subject): no line breaks or control
+characters. Takes `Field(min_length=…, max_length=…)` like `str`; `InputModel` strips it first."""
+
+ExternalId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    _CHECK_ONE_LINE,
+    _DOCUMENT_ONE_LINE,
+]
 """The integrator's own id for a record; unique per agency and kind."""
 
 Timestamp = Annotated[

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     worker_batch_size: int = Field(default=100, ge=1, le=10_000)
+    run_worker: bool = Field(
+        default=False, description="The API process also runs a worker (`serve --worker`)."
+    )
 
     @property
     def embedded(self) -> bool:

@@ -2,7 +2,7 @@ from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, JsonValue
 
-from app.core.schemas import InputModel, OutputModel, Timestamp
+from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp
 from app.models import AnswerQuality
 
 QUESTION_EXAMPLE: dict[str, JsonValue] = {
@@ -23,7 +23,7 @@ class DebriefQuestionWrite(InputModel):
     model_config = {"json_schema_extra": {"examples": [QUESTION_EXAMPLE]}}
 
     text: str = Field(min_length=1, max_length=1000)
-    topic: str | None = Field(default=None, max_length=100)
+    topic: SingleLine | None = Field(default=None, max_length=100)
     answer_quality: AnswerQuality
     half_answered: bool = Field(
         default=False, description="Worth answering in full in the thank-you follow-up."

@@ -12,7 +12,10 @@ from uuid import UUID
 
 import jwt
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.auth import Principal
+from app.core.db import set_tenant
 from app.core.errors import LinkExpired, NotFound
 from app.core.ids import AgencyId
 
@@ -38,8 +41,9 @@ class FeedbackLinks:
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def url(self, agency_id: UUID, request_id: UUID, expires_at: datetime) -> str:
+        """The HTML form a person opens (its JSON twin is `/v1/public/feedback/{token}`)."""
         token = self.token(agency_id, request_id, expires_at)
-        return f"{self.base_url.rstrip('/')}/v1/public/feedback/{token}"
+        return f"{self.base_url.rstrip('/')}/feedback/{token}"
 
     def read(self, token: str, now: datetime) -> tuple[AgencyId, UUID]:
         """The agency and request a genuine link names; 404 for a forged one, 410 if expired."""
@@ -66,3 +70,13 @@ def _links(request: Request) -> FeedbackLinks:
 
 
 LinksDep = Annotated[FeedbackLinks, Depends(_links)]
+
+
+async def link_principal(
+    token: str, session: AsyncSession, links: FeedbackLinks, now: datetime
+) -> tuple[Principal, UUID]:
+    """Whoever holds a genuine, unexpired link acts for its agency, on that request only:
+    the principal and the request id, with the transaction scoped to the agency."""
+    agency_id, request_id = links.read(token, now)
+    await set_tenant(session, agency_id)
+    return Principal(agency_id, None, None, None, frozenset()), request_id

@@ -4,12 +4,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from app.core.auth import Principal, WorkflowReader, WorkflowWriter
-from app.core.db import set_tenant
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import PROBLEM_MEDIA_TYPE, ProblemDocument
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
 from app.feedback import service
-from app.feedback.links import LinksDep
+from app.feedback.links import LinksDep, link_principal
 from app.feedback.schemas import (
     FeedbackRelease,
     FeedbackRequestCreate,
@@ -100,19 +100,22 @@ async def release_feedback(
 TokenPath = Annotated[str, Path(max_length=2000, description="From the link in the email.")]
 
 
-async def link_principal(
+async def _link_holder(
     token: TokenPath, session: SessionDep, clock: ClockDep, links: LinksDep
 ) -> tuple[Principal, UUID]:
-    """Whoever holds a genuine, unexpired link acts for its agency, on that request only."""
-    agency_id, request_id = links.read(token, clock.now())
-    await set_tenant(session, agency_id)
-    return Principal(agency_id, None, None, None, frozenset()), request_id
+    return await link_principal(token, session, links, clock.now())
 
 
-LinkHolder = Annotated[tuple[Principal, UUID], Depends(link_principal)]
+LinkHolder = Annotated[tuple[Principal, UUID], Depends(_link_holder)]
 
 
-@router.get(PUBLIC, tags=["Public"], summary="The feedback form a client contact opens (no login)")
+@router.get(
+    PUBLIC,
+    tags=["Public"],
+    summary="The feedback form's content, as JSON (no login)",
+    description="The JSON twin of the HTML form that `client_link` opens (`/feedback/{token}`), "
+    "for front-ends that draw their own form.",
+)
 async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedbackForm:
     principal, request_id = holder
     request, context = await service.public_request(session, principal, request_id)
@@ -122,13 +125,22 @@ async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedback
 @router.post(
     PUBLIC,
     tags=["Public"],
-    summary="Send feedback through the link (once; 409 after)",
-    responses={410: {"description": "The link has expired"}},
+    summary="Send feedback through the link (once; 410 after)",
+    description="Accepted while the request is open (`requested` or `chased`). Once answered, "
+    "or closed (expired, or the candidate withdrew), the link answers 410 `link-closed`.",
+    responses={
+        410: {
+            "description": "The link has expired (`link-expired`), or no longer accepts "
+            "feedback (`link-closed`)",
+            "model": ProblemDocument,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+    },
 )
 async def public_submit(
     holder: LinkHolder, session: SessionDep, clock: ClockDep, data: FeedbackWrite
 ) -> PublicFeedbackForm:
     principal, request_id = holder
     request, context = await service.public_request(session, principal, request_id)
-    await service.record_feedback(session, principal, clock, request, data, "client")
+    await service.record_link_feedback(session, principal, clock, request, data)
     return PublicFeedbackForm.of(context, answered=True)

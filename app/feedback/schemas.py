@@ -50,7 +50,7 @@ class FeedbackRequestRead(OutputModel):
                     "chases_sent": 1,
                     "next_chase_at": "2026-12-15T10:00:00+00:00",
                     "expires_at": "2026-12-25T10:00:00+00:00",
-                    "client_link": "https://api.afterview.example/v1/public/feedback/eyJhbGciOi…",
+                    "client_link": "https://api.afterview.example/feedback/eyJhbGciOi…",
                     "received_at": None,
                     "submitted_by": None,
                     "strengths": None,
@@ -71,7 +71,10 @@ class FeedbackRequestRead(OutputModel):
     chases_sent: int
     next_chase_at: Timestamp | None
     expires_at: Timestamp
-    client_link: str = Field(description="The signed form the client contact answers, no login.")
+    client_link: str = Field(
+        description="The signed HTML form the client contact answers, no login "
+        "(`/feedback/{token}`; its JSON twin is `/v1/public/feedback/{token}`)."
+    )
     received_at: Timestamp | None
     submitted_by: str | None = Field(description="`client` (through the link) or `consultant`.")
     strengths: str | None

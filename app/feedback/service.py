@@ -20,6 +20,7 @@ from app.core.errors import (
     FeedbackAlreadyReceived,
     FeedbackNotReceived,
     FeedbackRequestExists,
+    LinkClosed,
     NotFound,
     OutcomeNotUnsuccessful,
 )
@@ -41,6 +42,7 @@ from app.models import (
 )
 
 OPEN_STATES = (FeedbackState.requested, FeedbackState.chased)
+ANSWERED_STATES = (FeedbackState.received, FeedbackState.released)
 
 
 async def get_request(
@@ -182,7 +184,7 @@ async def record_feedback(
 ) -> FeedbackRequest:
     """Record the client's feedback, once. A consultant may still enter it after the request
     expired (a late reply by email); the expired link itself answers 410 before this."""
-    if request.state in (FeedbackState.received, FeedbackState.released):
+    if request.state in ANSWERED_STATES:
         raise FeedbackAlreadyReceived("The feedback was already recorded.")
     now = clock.now()
     request.state, request.received_at, request.submitted_by = (
@@ -203,6 +205,27 @@ async def record_feedback(
         submitted_by=submitted_by,
     )
     return request
+
+
+def ensure_link_open(request: FeedbackRequest) -> None:
+    """A link takes feedback only while its request is open: once the feedback is in, or the
+    request was closed (expired, or the candidate withdrew), the link is gone (410)."""
+    if request.state in ANSWERED_STATES:
+        raise LinkClosed("Feedback for this request has already been received. Thank you.")
+    if request.state not in OPEN_STATES:
+        raise LinkClosed("This request has been closed, so no feedback is needed now.")
+
+
+async def record_link_feedback(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    request: FeedbackRequest,
+    data: FeedbackWrite,
+) -> FeedbackRequest:
+    """The client contact's feedback through the link: accepted while the request is open."""
+    ensure_link_open(request)
+    return await record_feedback(session, principal, clock, request, data, "client")
 
 
 async def release(

@@ -28,7 +28,10 @@ async def _answer(
     follow_up: FollowUp,
 ) -> FollowUpRead:
     limit = await service.word_limit(session, idem.principal)
-    body = FollowUpRead.of(follow_up, follow_up.interview_id, follow_up.due_at, limit, clock.now())
+    messages = await service.deliveries(session, idem.principal, follow_up)
+    body = FollowUpRead.of(
+        follow_up, follow_up.interview_id, follow_up.due_at, limit, clock.now(), messages
+    )
     return await idem.respond(response, body, etag=etag_of(follow_up.version))
 
 
@@ -43,7 +46,8 @@ async def read_follow_up(
     follow_up, _interview, due_at, limit = await service.current(session, principal, interview_id)
     if follow_up is not None:
         response.headers["ETag"] = etag_of(follow_up.version)
-    return FollowUpRead.of(follow_up, interview_id, due_at, limit, clock.now())
+    messages = await service.deliveries(session, principal, follow_up)
+    return FollowUpRead.of(follow_up, interview_id, due_at, limit, clock.now(), messages)
 
 
 @router.post(

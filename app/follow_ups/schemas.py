@@ -1,10 +1,12 @@
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, JsonValue
 
-from app.core.schemas import InputModel, OutputModel, Timestamp
-from app.models import FollowUp, FollowUpRoute, FollowUpState
+from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp
+from app.messages.schemas import MessageDelivery
+from app.models import FollowUp, FollowUpRoute, FollowUpState, Message
 
 
 class AgencyThanks(InputModel):
@@ -56,7 +58,7 @@ class FollowUpSend(InputModel):
         description="`direct` to the interviewers (needs an approved request) or `via_agency` "
         "to the consultant for forwarding."
     )
-    subject: str = Field(min_length=1, max_length=200)
+    subject: SingleLine = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=10_000)
     links: list[AnyHttpUrl] = Field(default_factory=list, max_length=10)
     answers_question_id: UUID | None = Field(
@@ -85,6 +87,16 @@ class FollowUpRead(OutputModel):
                     "word_count": 6,
                     "word_limit": 150,
                     "on_time": True,
+                    "messages": [
+                        {
+                            "id": "0196f0d1-1111-7c0e-9a3b-1f2e3d4c5b6a",
+                            "to": "priya.shah@northbridge-talent.co.uk",
+                            "status": "sent",
+                            "attempts": 1,
+                            "sent_at": "2026-12-02T16:00:03+00:00",
+                            "last_error": None,
+                        }
+                    ],
                 }
             ]
         }
@@ -106,6 +118,11 @@ class FollowUpRead(OutputModel):
     word_count: int | None = None
     word_limit: int
     on_time: bool | None = None
+    messages: list[MessageDelivery] = Field(
+        default_factory=list,
+        description="The sent note's emails (one per interviewer, or one to the consultant) "
+        "and whether each was delivered.",
+    )
 
     @classmethod
     def of(
@@ -115,6 +132,7 @@ class FollowUpRead(OutputModel):
         due_at: datetime,
         word_limit: int,
         now: datetime,
+        messages: Sequence[Message] = (),
     ) -> "FollowUpRead":
         if follow_up is None:
             return cls(
@@ -142,4 +160,5 @@ class FollowUpRead(OutputModel):
             word_count=follow_up.word_count,
             word_limit=word_limit,
             on_time=follow_up.on_time,
+            messages=[MessageDelivery.model_validate(m) for m in messages],
         )

@@ -32,7 +32,7 @@ from app.core.records import reference_error
 from app.events.service import record_event
 from app.follow_ups.schemas import FollowUpSend
 from app.interviews.service import finished_interview, interviews, step_of
-from app.messages.service import Recipient, queue_message
+from app.messages.service import Recipient, messages_about, queue_message
 from app.models import (
     Agency,
     Application,
@@ -45,6 +45,7 @@ from app.models import (
     FollowUpRoute,
     FollowUpState,
     Interview,
+    Message,
     MessageKind,
     RecipientType,
     User,
@@ -76,6 +77,17 @@ async def current(
     agency = await get_agency(session, principal)
     follow_up = await step_of(session, principal, FollowUp, interview_id)
     return follow_up, interview, _due(interview, agency), agency.follow_up_max_words
+
+
+async def deliveries(
+    session: AsyncSession, principal: Principal, follow_up: FollowUp | None
+) -> list[Message]:
+    """The emails a sent follow-up was queued as, with their delivery status."""
+    if follow_up is None or follow_up.state != FollowUpState.sent:
+        return []
+    return await messages_about(
+        session, principal, follow_up.application_id, ("follow_up_id", follow_up.id)
+    )
 
 
 async def thank_agency(

@@ -3,9 +3,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from app.core.auth import Admin, WorkflowReader
+from app.core.auth import Admin, WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.etag import IfMatch, set_etag
+from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
 from app.messages import service
 from app.messages.schemas import MessageRead, TemplateRead, TemplateWrite
@@ -49,6 +50,23 @@ async def read_message(
     principal: WorkflowReader, session: SessionDep, message_id: UUID
 ) -> MessageRead:
     return MessageRead.model_validate(await service.get_message(session, principal, message_id))
+
+
+@router.post(
+    "/v1/messages/{message_id}/retry",
+    summary="Send a failed message again (same Message-ID, a fresh set of attempts)",
+    responses={409: {"description": "The message is not `failed` (`message-not-failed`)."}},
+)
+async def retry_message(
+    principal: WorkflowWriter,
+    session: SessionDep,
+    clock: ClockDep,
+    message_id: UUID,
+    idem: IdempotencyDep,
+    response: Response,
+) -> MessageRead:
+    message = await service.retry_message(session, principal, clock, message_id)
+    return await idem.respond(response, MessageRead.model_validate(message))
 
 
 @router.get("/v1/message-templates/{kind}", summary="The wording your agency uses for a message")

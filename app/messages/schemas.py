@@ -3,7 +3,7 @@ from uuid import UUID
 
 from pydantic import Field, JsonValue
 
-from app.core.schemas import InputModel, OutputModel, Timestamp
+from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp
 from app.models import MessageKind, MessageStatus, RecipientType
 
 
@@ -23,7 +23,7 @@ class TemplateWrite(InputModel):
         }
     }
 
-    subject: str = Field(min_length=1, max_length=500)
+    subject: SingleLine = Field(min_length=1, max_length=500)
     body: str = Field(min_length=1, max_length=20_000)
 
 
@@ -56,7 +56,7 @@ class TemplateRead(OutputModel):
 MESSAGE_EXAMPLE: dict[str, JsonValue] = {
     "id": "0196f0d1-1111-7c0e-9a3b-1f2e3d4c5b6a",
     "kind": "withdrawal_note",
-    "status": "queued",
+    "status": "sent",
     "to": "sofia.marin@harbourlogistics.example.com",
     "to_name": "Sofia Marin",
     "recipient_type": "contact",
@@ -65,9 +65,14 @@ MESSAGE_EXAMPLE: dict[str, JsonValue] = {
     "body": "Dear Sofia Marin, …",
     "application_id": "0196f0b4-4444-7c0e-9a3b-1f2e3d4c5b6a",
     "related": {"interview_id": "0196f0b5-5555-7c0e-9a3b-1f2e3d4c5b6a"},
-    "attempts": 0,
-    "sent_at": None,
+    "attempts": 1,
+    "next_attempt_at": None,
+    "sent_at": "2026-12-02T14:00:02+00:00",
+    "last_error": None,
+    "message_id_header": "<0196f0d1-1111-7c0e-9a3b-1f2e3d4c5b6a@northbridge-talent.co.uk>",
+    "reply_to": "priya.shah@northbridge-talent.co.uk",
     "created_at": "2026-12-02T14:00:00+00:00",
+    "updated_at": "2026-12-02T14:00:02+00:00",
 }
 
 
@@ -85,6 +90,43 @@ class MessageRead(OutputModel):
     body: str
     application_id: UUID | None
     related: dict[str, Any] = Field(description="Ids of the objects the message concerns.")
+    attempts: int = Field(description="Sending attempts so far (a claim by a worker counts one).")
+    next_attempt_at: Timestamp | None = Field(
+        description="When a queued message is due to be tried (again)."
+    )
+    sent_at: Timestamp | None
+    last_error: str | None = Field(description="Why the last attempt failed, if it did.")
+    message_id_header: str = Field(
+        description="The Message-ID, fixed when queued: a resend carries the same one."
+    )
+    reply_to: str | None = Field(
+        validation_alias="reply_to_address", description="The consultant replies reach."
+    )
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class MessageDelivery(OutputModel):
+    """Where one outbound message stands (its full record: `GET /v1/messages/{id}`)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "0196f0d1-1111-7c0e-9a3b-1f2e3d4c5b6a",
+                    "to": "sofia.marin@harbourlogistics.example.com",
+                    "status": "sent",
+                    "attempts": 1,
+                    "sent_at": "2026-12-02T16:00:03+00:00",
+                    "last_error": None,
+                }
+            ]
+        }
+    }
+
+    id: UUID
+    to: str = Field(validation_alias="to_address")
+    status: MessageStatus
     attempts: int
     sent_at: Timestamp | None
-    created_at: Timestamp
+    last_error: str | None

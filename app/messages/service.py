@@ -8,13 +8,26 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import FieldError, NotFound, TemplateNotValid
+from app.core.errors import FieldError, MessageNotFailed, NotFound, TemplateNotValid
 from app.core.etag import ensure_match
+from app.core.ids import new_id
 from app.core.pagination import PageParams, paginate
+from app.events.service import record_event
 from app.messages.templates import DEFAULTS, TemplateInvalid, render
-from app.models import Message, MessageKind, MessageStatus, MessageTemplate, RecipientType
+from app.models import (
+    Application,
+    Message,
+    MessageKind,
+    MessageStatus,
+    MessageTemplate,
+    RecipientType,
+    User,
+)
+
+MESSAGE_ID_DOMAIN = "mail.afterview.dev"
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,14 @@ async def queue_message(
         template.subject, template.body, {**context, "recipient_name": recipient.name or ""}
     )
     now = clock.now()
+    message_uuid = new_id()
+    reply_to = await _consultant(session, principal, application_id)
+    sender_email = (await get_agency(session, principal)).sender_email
     message = Message(
+        id=message_uuid,
+        message_id_header=message_id_header(message_uuid, sender_email),
+        reply_to_address=reply_to.email if reply_to else None,
+        reply_to_name=reply_to.name if reply_to else None,
         agency_id=principal.agency_id,
         kind=kind,
         status=MessageStatus.queued,
@@ -140,6 +160,32 @@ async def queue_message(
     session.add(message)
     await session.flush()
     return message
+
+
+def message_id_header(message_id: UUID, sender_email: str | None) -> str:
+    """`<uuid@domain>`: unique by the message's id, on the agency's mail domain when it has one."""
+    domain = sender_email.rpartition("@")[2] if sender_email else MESSAGE_ID_DOMAIN
+    return f"<{message_id}@{domain}>"
+
+
+async def _consultant(
+    session: AsyncSession, principal: Principal, application_id: UUID | None
+) -> User | None:
+    """Who a reply should reach: the application's consultant, else the person acting."""
+    consultant_id: UUID | None = principal.user_id
+    if application_id is not None:
+        assigned = await session.scalar(
+            select(Application.consultant_id).where(
+                Application.agency_id == principal.agency_id, Application.id == application_id
+            )
+        )
+        consultant_id = assigned or consultant_id
+    if consultant_id is None:
+        return None
+    found: User | None = await session.scalar(
+        select(User).where(User.agency_id == principal.agency_id, User.id == consultant_id)
+    )
+    return found
 
 
 async def list_messages(
@@ -162,10 +208,51 @@ async def list_messages(
     return await paginate(session, stmt, [Message.created_at, Message.id], params, descending=True)
 
 
-async def get_message(session: AsyncSession, principal: Principal, message_id: UUID) -> Message:
-    found = await session.scalar(
-        select(Message).where(Message.agency_id == principal.agency_id, Message.id == message_id)
-    )
+async def get_message(
+    session: AsyncSession, principal: Principal, message_id: UUID, *, lock: bool = False
+) -> Message:
+    stmt = select(Message).where(Message.agency_id == principal.agency_id, Message.id == message_id)
+    found = await session.scalar(stmt.with_for_update() if lock else stmt)
     if found is None:
         raise NotFound("No message with that id.")
     return found
+
+
+async def retry_message(
+    session: AsyncSession, principal: Principal, clock: Clock, message_id: UUID
+) -> Message:
+    """Queue a failed message again, with a fresh set of attempts (same Message-ID)."""
+    message = await get_message(session, principal, message_id, lock=True)
+    if message.status != MessageStatus.failed:
+        raise MessageNotFailed(f"The message is {message.status}.")
+    now = clock.now()
+    message.status, message.attempts, message.next_attempt_at = MessageStatus.queued, 0, now
+    message.updated_at = max(now, message.updated_at)
+    await session.flush()
+    record_event(
+        session,
+        principal,
+        clock,
+        "message.requeued",
+        message.id,
+        application_id=message.application_id,
+        kind=str(message.kind),
+    )
+    return message
+
+
+async def messages_about(
+    session: AsyncSession, principal: Principal, application_id: UUID, related: tuple[str, UUID]
+) -> list[Message]:
+    """The application's messages whose `related` names that object (e.g. one follow-up)."""
+    key, value = related
+    found = await session.scalars(
+        select(Message)
+        .where(
+            Message.agency_id == principal.agency_id,
+            Message.application_id == application_id,
+            Message.related[key].astext == str(value),
+        )
+        .order_by(Message.created_at, Message.id)
+    )
+    return list(found.all())

@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from app.core.schemas import is_single_line
 from app.models import MessageKind
 
 MAX_RENDERED_CHARS = 50_000
@@ -118,6 +119,33 @@ DEFAULTS: dict[MessageKind, TemplateSpec] = {
             "advice": "",
         },
     ),
+    MessageKind.daily_digest: TemplateSpec(
+        "{{ count }} overdue {{ 'item' if count == 1 else 'items' }} on your worklist",
+        "Good morning {{ recipient_name }},\n\nThese need you today, oldest first:\n\n"
+        "{% for item in items %}- {{ item.what }}: {{ item.candidate }}, {{ item.role }} at "
+        "{{ item.client }} (due {{ item.due }})\n{% endfor %}\n{{ agency_name }}",
+        {
+            "agency_name": "Northbridge Talent",
+            "recipient_name": "Priya Shah",
+            "count": 2,
+            "items": [
+                {
+                    "what": "Chase the client: the decision date has passed",
+                    "candidate": "Amara Okafor",
+                    "role": "Senior Supply Chain Analyst",
+                    "client": "Harbour Logistics",
+                    "due": "Mon 30 Nov 17:00",
+                },
+                {
+                    "what": "Write the debrief",
+                    "candidate": "Jonas Weber",
+                    "role": "Warehouse Manager",
+                    "client": "Harbour Logistics",
+                    "due": "Sun 29 Nov 15:00",
+                },
+            ],
+        },
+    ),
 }
 
 _environment = ImmutableSandboxedEnvironment(
@@ -138,7 +166,7 @@ def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
         raise TemplateInvalid(str(exc.message or exc)) from None
     except Exception as exc:  # a user's template may fail any way (1/0, range too big, …)
         raise TemplateInvalid(f"{type(exc).__name__}: {exc}") from None
-    if "\n" in rendered_subject or not rendered_subject:
+    if not rendered_subject or not is_single_line(rendered_subject):
         raise TemplateInvalid("the subject must render to one non-empty line")
     if len(rendered_body) > MAX_RENDERED_CHARS:
         raise TemplateInvalid(f"the body renders to more than {MAX_RENDERED_CHARS} characters")

@@ -20,6 +20,7 @@ from app.models.pipeline import (
     OfferLikelihood,
     Vacancy,
 )
+from app.models.schedule import ScheduledRun
 from app.models.user import Role, User
 from app.models.workflow import (
     AnswerQuality,
@@ -77,6 +78,7 @@ __all__ = [
     "Referee",
     "RefereeHeadsUp",
     "Role",
+    "ScheduledRun",
     "User",
     "Vacancy",
 ]

@@ -25,6 +25,7 @@ class IdempotencyKey(TenantOwned, Base):
             unique=True,
         ),
         Index(None, "agency_id", "expires_at"),
+        Index("ix_idempotency_key_expires_at", "expires_at"),  # the worker's sweep
     )
 
     credential: Mapped[str] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,10 +21,15 @@ class MessageKind(StrEnum):
     feedback_request = "feedback_request"
     feedback_chase = "feedback_chase"
     feedback_release = "feedback_release"
+    daily_digest = "daily_digest"
 
 
 class MessageStatus(StrEnum):
+    """queued -> sending (leased by a worker) -> sent | failed; or cancelled while queued.
+    A lease that runs out (its worker died) returns the message to be sent again."""
+
     queued = "queued"
+    sending = "sending"
     sent = "sent"
     failed = "failed"
     cancelled = "cancelled"
@@ -47,6 +52,9 @@ class Message(TenantOwned, Timestamps, Base):
         Index(None, "agency_id", "status", "next_attempt_at"),
         Index(None, "agency_id", "application_id", "created_at"),
         Index(None, "agency_id", "created_at", "id"),
+        # The worker's claim looks across agencies at what is due, and only at that.
+        Index("ix_message_due", "next_attempt_at", postgresql_where=text("status = 'queued'")),
+        Index("ix_message_leased", "lease_until", postgresql_where=text("status = 'sending'")),
         one_of("kind", MessageKind),
         one_of("status", MessageStatus),
         one_of("recipient_type", RecipientType),
@@ -67,6 +75,13 @@ class Message(TenantOwned, Timestamps, Base):
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    message_id_header: Mapped[str] = mapped_column(String(255))
+    """The Message-ID, fixed when queued: a resend after a crash carries the same one."""
+    reply_to_address: Mapped[str | None] = mapped_column(String(320))
+    reply_to_name: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    lease_token: Mapped[UUID | None]
+    """Set by each claim; only the worker holding this token may finish the message."""
 
 
 class MessageTemplate(TenantRecord, Base):

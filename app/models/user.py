@@ -27,3 +27,5 @@ class User(TenantOwned, Timestamps, Versioned, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     last_login_at: Mapped[datetime | None]
+    daily_digest: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    """Receives the 08:00 email of their overdue worklist items."""

@@ -4,7 +4,16 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -227,6 +236,17 @@ class FeedbackRequest(TenantRecord, Base):
         ),
         UniqueConstraint("agency_id", "application_id"),
         Index(None, "agency_id", "state", "next_chase_at"),
+        # The worker's schedule finds agencies with chases or expiries due, across agencies.
+        Index(
+            "ix_feedback_request_open_chase",
+            "next_chase_at",
+            postgresql_where=text("state IN ('requested', 'chased')"),
+        ),
+        Index(
+            "ix_feedback_request_open_expiry",
+            "expires_at",
+            postgresql_where=text("state IN ('requested', 'chased')"),
+        ),
         one_of("state", FeedbackState),
     )
 

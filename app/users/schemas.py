@@ -2,7 +2,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from app.core.schemas import Email, InputModel, OutputModel, Timestamp, UpdateModel
+from app.core.schemas import Email, InputModel, OutputModel, SingleLine, Timestamp, UpdateModel
 from app.models import Role
 
 PASSWORD = Field(min_length=12, max_length=256, description="At least 12 characters. Write-only.")
@@ -23,7 +23,7 @@ class UserCreate(InputModel):
     }
 
     email: Email
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=200)
     password: str = PASSWORD
     role: Role = Role.consultant
 
@@ -34,10 +34,21 @@ class UserUpdate(UpdateModel):
     model_config = {"json_schema_extra": {"examples": [{"role": "admin"}, {"active": False}]}}
 
     email: Email | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     password: str | None = Field(default=None, min_length=12, max_length=256)
     role: Role | None = None
     active: bool | None = None
+    daily_digest: bool | None = None
+
+
+class MeUpdate(UpdateModel):
+    """Your own preferences. `If-Match` (the ETag of `GET /v1/me`) is checked when sent."""
+
+    model_config = {"json_schema_extra": {"examples": [{"daily_digest": False}]}}
+
+    daily_digest: bool | None = Field(
+        default=None, description="The 08:00 email of your overdue worklist items."
+    )
 
 
 class UserRead(OutputModel):
@@ -50,6 +61,7 @@ class UserRead(OutputModel):
                     "name": "Priya Shah",
                     "role": "consultant",
                     "active": True,
+                    "daily_digest": True,
                     "created_at": "2026-11-25T09:30:00+00:00",
                     "updated_at": "2026-11-25T09:30:00+00:00",
                     "last_login_at": None,
@@ -63,6 +75,9 @@ class UserRead(OutputModel):
     name: str
     role: Role
     active: bool
+    daily_digest: bool = Field(
+        description="Gets the 08:00 email (agency time) of their overdue worklist items."
+    )
     created_at: Timestamp
     updated_at: Timestamp
     last_login_at: Timestamp | None

@@ -13,7 +13,7 @@ from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
 from app.core.security import hash_password
 from app.models import Role, User
-from app.users.schemas import UserCreate, UserUpdate
+from app.users.schemas import MeUpdate, UserCreate, UserUpdate
 
 
 async def list_users(
@@ -126,6 +126,30 @@ async def update_user(
     if changed:
         user.updated_at = clock.now()
         audit.record(session, principal, clock, "user.updated", ("user", user.id), fields=changed)
+        await session.flush()
+    return user
+
+
+async def update_me(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    changes: MeUpdate,
+    if_match: str | None,
+) -> User:
+    """A person changes their own preferences (API keys have none)."""
+    if principal.user_id is None or not principal.is_person:
+        raise Forbidden("Only a person logged in has preferences to change.")
+    user = await get_user(session, principal, principal.user_id)
+    ensure_match(if_match, user.version, required=False)
+    fields = changes.model_dump(exclude_unset=True)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if fields:
+        user.updated_at = clock.now()
+        audit.record(
+            session, principal, clock, "user.updated", ("user", user.id), fields=sorted(fields)
+        )
         await session.flush()
     return user
 

@@ -2,7 +2,14 @@ from uuid import UUID
 
 from pydantic import Field, JsonValue
 
-from app.core.schemas import ExternalId, InputModel, OutputModel, Timestamp, UpdateModel
+from app.core.schemas import (
+    ExternalId,
+    InputModel,
+    OutputModel,
+    SingleLine,
+    Timestamp,
+    UpdateModel,
+)
 
 VACANCY_EXAMPLE: dict[str, JsonValue] = {
     "client_id": "0196f0b0-1111-7c0e-9a3b-1f2e3d4c5b6a",
@@ -14,7 +21,7 @@ VACANCY_EXAMPLE: dict[str, JsonValue] = {
 
 class VacancyFields(InputModel):
     client_id: UUID
-    title: str = Field(min_length=1, max_length=200)
+    title: SingleLine = Field(min_length=1, max_length=200)
     hiring_contact_id: UUID | None = Field(
         default=None, description="The client contact who decides; feedback is asked of them."
     )
@@ -38,7 +45,7 @@ class VacancyUpdate(UpdateModel):
     model_config = {"json_schema_extra": {"examples": [{"title": "Lead Supply Chain Analyst"}]}}
     nullable = frozenset({"hiring_contact_id", "external_id"})
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     hiring_contact_id: UUID | None = None
     external_id: ExternalId | None = None
 

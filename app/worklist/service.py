@@ -55,7 +55,19 @@ async def worklist(
     assignee: UUID,
     params: PageParams,
 ) -> tuple[list[WorkItem], str | None]:
-    now = clock.now()
+    items = await work_items(session, principal, clock.now(), assignee)
+    if params.cursor:
+        after = tuple(decode_values(params.cursor, [datetime, str, str, str]))
+        items = [i for i in items if _order(i) > after]
+    page = items[: params.limit]
+    next_cursor = encode_cursor(list(_order(page[-1]))) if len(items) > params.limit else None
+    return page, next_cursor
+
+
+async def work_items(
+    session: AsyncSession, principal: Principal, now: datetime, assignee: UUID
+) -> list[WorkItem]:
+    """Everything that needs `assignee` at `now`, ordered by due time."""
     agency = await get_agency(session, principal)
     items = [
         *await _after_interviews(
@@ -74,12 +86,7 @@ async def worklist(
     for item in items:
         item.overdue = item.due_at < now
     items.sort(key=_order)
-    if params.cursor:
-        after = tuple(decode_values(params.cursor, [datetime, str, str, str]))
-        items = [i for i in items if _order(i) > after]
-    page = items[: params.limit]
-    next_cursor = encode_cursor(list(_order(page[-1]))) if len(items) > params.limit else None
-    return page, next_cursor
+    return items
 
 
 def _order(item: WorkItem) -> tuple[datetime, str, str, str]:

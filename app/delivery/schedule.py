@@ -1,0 +1,90 @@
+"""The schedule the worker runs by itself: feedback chases and link expiry, the daily digest,
+and sweeping what has expired. Each due item is handled at most once however many workers run:
+chases lock their rows (SKIP LOCKED) and carry one dedupe key each; a digest day is claimed by
+inserting its `scheduled_run` row; sweeps delete with SKIP LOCKED."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.auth import worker_principal
+from app.core.clock import Clock
+from app.core.db import tenant_transaction
+from app.core.ids import AgencyId
+from app.feedback.links import FeedbackLinks
+from app.feedback.service import run_chases
+from app.worklist.digest import DIGEST_LOCAL_HOUR, send_daily_digests
+
+log = structlog.get_logger("afterview.schedule")
+
+SWEEP_BATCH = 5_000
+SCHEDULED_RUNS_KEPT = timedelta(days=30)
+
+
+@dataclass
+class ScheduleReport:
+    chases: int = 0
+    digests: int = 0
+    idempotency_keys_swept: int = 0
+    failed_agencies: int = 0
+
+
+async def run_schedule(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, links: FeedbackLinks
+) -> ScheduleReport:
+    """One pass over everything due at `clock.now()`. One agency's failure is logged and
+    does not stop the others."""
+    report = ScheduleReport()
+    now = clock.now()
+    for agency_id in await _feedback_due(sessions, now):
+        try:
+            async with tenant_transaction(sessions, agency_id) as session:
+                report.chases += await run_chases(
+                    session, worker_principal(agency_id), clock, links
+                )
+        except Exception:  # one agency's bad data must not stop the others' schedule
+            report.failed_agencies += 1
+            log.exception("feedback_chases_failed", agency_id=str(agency_id))
+    for agency_id, local_date in await _digest_days(sessions, now):
+        try:
+            async with tenant_transaction(sessions, agency_id) as session:
+                report.digests += await send_daily_digests(
+                    session, worker_principal(agency_id), clock, local_date
+                )
+        except Exception:  # as above
+            report.failed_agencies += 1
+            log.exception("daily_digest_failed", agency_id=str(agency_id))
+    async with sessions() as session, session.begin():
+        report.idempotency_keys_swept = int(
+            await session.scalar(
+                text("SELECT sweep_idempotency_keys(:at, :n)"), {"at": now, "n": SWEEP_BATCH}
+            )
+            or 0
+        )
+        await session.execute(
+            text("SELECT sweep_scheduled_runs(:before, :n)"),
+            {"before": now - SCHEDULED_RUNS_KEPT, "n": SWEEP_BATCH},
+        )
+    return report
+
+
+async def _feedback_due(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> list[AgencyId]:
+    async with sessions() as session, session.begin():
+        rows = await session.scalars(text("SELECT agencies_with_feedback_due(:at)"), {"at": now})
+        return [AgencyId(agency_id) for agency_id in rows]
+
+
+async def _digest_days(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> list[tuple[AgencyId, str]]:
+    async with sessions() as session, session.begin():
+        rows = await session.execute(
+            text("SELECT agency_id, local_date FROM agencies_due_for_digest(:at, :hour)"),
+            {"at": now, "hour": DIGEST_LOCAL_HOUR},
+        )
+        return [(AgencyId(row.agency_id), row.local_date) for row in rows]

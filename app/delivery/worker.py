@@ -1,0 +1,195 @@
+"""`afterview worker`: sends the outbox and runs the schedule until told to stop.
+
+It wakes on LISTEN/NOTIFY (a trigger notifies `afterview_outbox` when a message is queued, at
+commit) and polls every `worker_poll_seconds` as a net. Any number of workers may run: claims
+are leased with SKIP LOCKED, so each due message goes to one of them.
+"""
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.auth import worker_principal
+from app.core.clock import Clock
+from app.core.db import tenant_transaction
+from app.delivery import outbox
+from app.delivery.mail import DeliveryFailed, Mailbox, Transport
+from app.delivery.schedule import ScheduleReport, run_schedule
+from app.feedback.links import FeedbackLinks
+
+log = structlog.get_logger("afterview.worker")
+
+NOTIFY_CHANNEL = "afterview_outbox"
+SCHEDULE_INTERVAL_SECONDS = 30.0
+LISTEN_RETRY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    default_sender: Mailbox
+    retry: outbox.RetryPolicy
+    batch_size: int = 100
+    lease_seconds: int = 300
+    concurrency: int = 8
+    poll_seconds: float = 5.0
+    schedule_interval_seconds: float = SCHEDULE_INTERVAL_SECONDS
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        transport: Transport,
+        clock: Clock,
+        links: FeedbackLinks,
+        options: WorkerOptions,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.clock = clock
+        self.links = links
+        self.options = options
+        self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
+        self._sending = asyncio.Semaphore(options.concurrency)
+
+    async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
+        """Claim one batch of due messages and settle each. Returns how many were claimed."""
+        async with self.sessions() as session, session.begin():
+            claims = await outbox.claim_due(
+                session, self.clock.now(), self.options.batch_size, self.options.lease_seconds
+            )
+        if claims:
+            await asyncio.gather(*(self._deliver(claim, stop) for claim in claims))
+        return len(claims)
+
+    async def deliver_all(self, stop: asyncio.Event | None = None) -> int:
+        """Deliver until nothing is due (or `stop` is set). Returns how many were claimed."""
+        total = 0
+        while not (stop and stop.is_set()):
+            claimed = await self.deliver_once(stop)
+            total += claimed
+            if not claimed:
+                break
+        return total
+
+    async def run_schedule(self) -> ScheduleReport:
+        return await run_schedule(self.sessions, self.clock, self.links)
+
+    async def run(self, stop: asyncio.Event, listen_dsn: str | None) -> None:
+        """Deliver and run the schedule until `stop` is set; then finish what is in flight and
+        give back what was claimed but not started."""
+        wake = asyncio.Event()
+        listener = asyncio.create_task(self._listen(listen_dsn, wake, stop)) if listen_dsn else None
+        next_schedule = 0.0
+        try:
+            while not stop.is_set():
+                wake.clear()
+                try:
+                    if time.monotonic() >= next_schedule:
+                        next_schedule = time.monotonic() + self.options.schedule_interval_seconds
+                        report = await self.run_schedule()
+                        if report.chases or report.digests or report.failed_agencies:
+                            log.info("schedule", **vars(report))
+                    await self.deliver_all(stop)
+                except (SQLAlchemyError, OSError) as exc:
+                    log.warning("worker_database_error", error=f"{type(exc).__name__}: {exc}")
+                except Exception:  # a bug in one pass must not end the worker; the next retries
+                    log.exception("worker_pass_failed")
+                await _first_of(wake, stop, within=self.options.poll_seconds)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            await self.transport.close()
+
+    async def _deliver(self, claim: outbox.Claim, stop: asyncio.Event | None) -> None:
+        async with self._sending:
+            try:
+                if stop is not None and stop.is_set():
+                    await self._release(claim)
+                    return
+                await self._send(claim)
+            except (SQLAlchemyError, OSError) as exc:
+                # The row keeps its lease and is claimed again once the lease runs out.
+                log.warning(
+                    "delivery_interrupted",
+                    message_id=str(claim.message_id),
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+
+    async def _send(self, claim: outbox.Claim) -> None:
+        principal = worker_principal(claim.agency_id)
+        async with tenant_transaction(self.sessions, claim.agency_id) as session:
+            outgoing = await outbox.prepare(
+                session,
+                principal,
+                self.clock,
+                claim,
+                self.options.default_sender,
+                self.options.retry,
+            )
+        if outgoing is None:
+            return
+        failure: DeliveryFailed | None = None
+        try:
+            await self.transport.send(outgoing)
+        except DeliveryFailed as exc:
+            failure = exc
+        async with tenant_transaction(self.sessions, claim.agency_id) as session:
+            status = await outbox.finish(
+                session, principal, self.clock, claim, failure, self.options.retry, self.rng
+            )
+        log.info(
+            "message",
+            message_id=str(claim.message_id),
+            agency_id=str(claim.agency_id),
+            status=str(status),
+            error=failure.reason if failure else None,
+        )
+
+    async def _release(self, claim: outbox.Claim) -> None:
+        async with tenant_transaction(self.sessions, claim.agency_id) as session:
+            await outbox.release(session, worker_principal(claim.agency_id), claim)
+
+    async def _listen(self, dsn: str, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        """Hold a LISTEN connection; reconnect after losing it (polling covers the gap)."""
+        while not stop.is_set():
+            lost = asyncio.Event()
+            try:
+                connection = await asyncpg.connect(
+                    dsn, server_settings={"application_name": "afterview-worker"}
+                )
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("listen_connect_failed", error=f"{type(exc).__name__}: {exc}")
+                await _first_of(stop, within=LISTEN_RETRY_SECONDS)
+                continue
+            try:
+                connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
+                await connection.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
+                wake.set()  # anything queued while we were not listening
+                await _first_of(stop, lost)
+            except (OSError, asyncpg.PostgresError, DBAPIError) as exc:
+                log.warning("listen_failed", error=f"{type(exc).__name__}: {exc}")
+            finally:
+                with contextlib.suppress(OSError, asyncpg.PostgresError):
+                    await connection.close(timeout=2)
+
+
+async def _first_of(*events: asyncio.Event, within: float | None = None) -> None:
+    """Return when any of `events` is set, or after `within` seconds."""
+    waits = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()

@@ -1,0 +1,141 @@
+"""The daily digest: at 08:00 in the agency's time zone, each consultant who has not opted out
+gets one email listing their overdue worklist items (a passed decision date among them)."""
+
+from datetime import datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agency.service import get_agency
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.ids import new_id
+from app.messages.service import Recipient, queue_message
+from app.models import (
+    Application,
+    Candidate,
+    Client,
+    MessageKind,
+    RecipientType,
+    ScheduledRun,
+    User,
+    Vacancy,
+)
+from app.worklist.schemas import WorkItem, WorkKind
+from app.worklist.service import work_items
+
+DIGEST_JOB = "daily_digest"
+DIGEST_LOCAL_HOUR = 8
+
+WHAT: dict[WorkKind, str] = {
+    WorkKind.capture_next_steps: "Record the next steps",
+    WorkKind.write_debrief: "Write the debrief",
+    WorkKind.follow_up_due: "Thank-you follow-up due",
+    WorkKind.approve_direct_contact: "Approve or decline direct contact",
+    WorkKind.chase_client_decision: "Chase the client: the decision date has passed",
+    WorkKind.heads_up_suggested: "Give a referee a heads-up",
+    WorkKind.feedback_chase_due: "Feedback chase due",
+    WorkKind.release_feedback: "Review and release the client's feedback",
+}
+
+
+async def send_daily_digests(
+    session: AsyncSession, principal: Principal, clock: Clock, local_date: str
+) -> int:
+    """Queue the agency's digests for `local_date` (YYYY-MM-DD, its own calendar), once: the
+    run's row is inserted first, so a second worker waits for this transaction and then finds
+    the day done. Returns how many digests were queued."""
+    claimed = await session.scalar(
+        insert(ScheduledRun)
+        .values(
+            agency_id=principal.agency_id,
+            id=new_id(),
+            job=DIGEST_JOB,
+            period=local_date,
+            ran_at=clock.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["agency_id", "job", "period"])
+        .returning(ScheduledRun.id)
+    )
+    if claimed is None:
+        return 0
+    now = clock.now()
+    agency = await get_agency(session, principal)
+    zone, agency_name = ZoneInfo(agency.timezone), agency.sender_name or agency.name
+    users = await session.scalars(
+        select(User)
+        .where(User.agency_id == principal.agency_id, User.active, User.daily_digest)
+        .order_by(User.id)
+    )
+    queued = 0
+    for user in users.all():
+        overdue = [i for i in await work_items(session, principal, now, user.id) if i.overdue]
+        if not overdue:
+            continue
+        lines = await _lines(session, principal, overdue, zone)
+        message = await queue_message(
+            session,
+            principal,
+            clock,
+            MessageKind.daily_digest,
+            Recipient(RecipientType.user, user.id, user.email, user.name),
+            {"agency_name": agency_name, "count": len(lines), "items": lines},
+            dedupe_key=f"{DIGEST_JOB}:{user.id}:{local_date}",
+            related={"user_id": str(user.id)},
+        )
+        queued += message is not None
+    return queued
+
+
+async def _lines(
+    session: AsyncSession, principal: Principal, items: list[WorkItem], zone: ZoneInfo
+) -> list[dict[str, str]]:
+    names = await _names(session, principal, {item.application_id for item in items})
+    return [
+        {
+            "what": WHAT[item.kind],
+            **names[item.application_id],
+            "due": _local(item.due_at, zone),
+        }
+        for item in items
+    ]
+
+
+async def _names(
+    session: AsyncSession, principal: Principal, application_ids: set[UUID]
+) -> dict[UUID, dict[str, str]]:
+    rows = await session.execute(
+        select(
+            Application.id,
+            Candidate.first_name,
+            Candidate.last_name,
+            Vacancy.title,
+            Client.name,
+        )
+        .join(
+            Candidate,
+            (Candidate.agency_id == Application.agency_id)
+            & (Candidate.id == Application.candidate_id),
+        )
+        .join(
+            Vacancy,
+            (Vacancy.agency_id == Application.agency_id) & (Vacancy.id == Application.vacancy_id),
+        )
+        .join(Client, (Client.agency_id == Vacancy.agency_id) & (Client.id == Vacancy.client_id))
+        .where(Application.agency_id == principal.agency_id, Application.id.in_(application_ids))
+    )
+    return {
+        row.id: {
+            "candidate": f"{row.first_name} {row.last_name}",
+            "role": row.title,
+            "client": row.name,
+        }
+        for row in rows
+    }
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%a %d %b %H:%M")
