@@ -1,0 +1,53 @@
+"""Delivery tests get a database of their own each: the worker claims due work across every
+agency, so another test's queued messages must not be in the room. Each database is copied from
+a migrated template (fast), and dropped afterwards."""
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.db import create_engine
+from app.core.provision import DatabaseUrls, migrate, with_credentials
+from tests.conftest import TEST_OWNER, TEST_RUNTIME, TestDatabase
+
+
+@pytest.fixture(scope="package")
+def template_urls(test_database: TestDatabase) -> DatabaseUrls:
+    urls = test_database.create("afterview_delivery_template")
+    migrate(urls.owner, TEST_RUNTIME)
+    return urls
+
+
+@pytest.fixture
+def database_urls(
+    test_database: TestDatabase, template_urls: DatabaseUrls
+) -> Iterator[DatabaseUrls]:
+    template = make_url(template_urls.owner).database
+    name = f"afterview_delivery_{secrets.token_hex(4)}"
+    with psycopg.connect(test_database.superuser_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(str(template)), sql.Identifier(TEST_OWNER)
+            )
+        )
+    password = test_database.password
+    yield DatabaseUrls(
+        owner=with_credentials(test_database.superuser_url, TEST_OWNER, password, name),
+        runtime=with_credentials(test_database.superuser_url, TEST_RUNTIME, password, name),
+    )
+    with psycopg.connect(test_database.superuser_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+async def engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_urls.runtime, pool_size=5, max_overflow=10)
+    yield engine
+    await engine.dispose()
