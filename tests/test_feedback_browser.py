@@ -24,6 +24,8 @@ from tests.test_feedback import scene
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = PROJECT_ROOT / ".artifacts"
+PHONE_WIDTH, PHONE_HEIGHT = 412, 915
+WINDOW_FRAME = 200  # room for the part of a headless window that is not the page (~150px)
 ANSWERS = {
     "strengths": "Calm under pressure; clear answers on warehouse systems.",
     "gaps": "Less depth on budgeting than the role needs.",
@@ -50,7 +52,7 @@ def chromium(profile: Path) -> Iterator[WebDriver]:
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=412,915",
+        f"--window-size={PHONE_WIDTH},{PHONE_HEIGHT}",
         f"--user-data-dir={profile}",
     ):
         options.add_argument(argument)
@@ -60,12 +62,16 @@ def chromium(profile: Path) -> Iterator[WebDriver]:
     )
     try:
         driver.set_page_load_timeout(30)
+        driver.set_window_size(PHONE_WIDTH, PHONE_HEIGHT)  # --window-size stops at 500 wide
         yield driver
     finally:
         driver.quit()
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:
+    """The whole page at phone width (the window grows to fit it), saved under .artifacts/."""
+    page_height = driver.find_element(By.TAG_NAME, "html").size["height"]
+    driver.set_window_size(PHONE_WIDTH, max(PHONE_HEIGHT, page_height + WINDOW_FRAME))
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
     assert driver.save_screenshot(str(path)), path
@@ -84,6 +90,7 @@ async def test_a_client_answers_in_a_real_browser(
     server = Server(
         cli_env(DATABASE_URL=database_urls.runtime, AFTERVIEW_JWT_SECRET=JWT_SECRET),
         tmp_path / "logs",
+        extra_args=("--no-worker",),  # this test sends no mail
     )
     server.env["AFTERVIEW_PUBLIC_URL"] = server.base_url
     token = urlsplit(request["client_link"]).path.rsplit("/", 1)[1]
@@ -91,16 +98,20 @@ async def test_a_client_answers_in_a_real_browser(
         server.wait_ready()
         driver.get(server.base_url + urlsplit(request["client_link"]).path)
 
-        assert driver.title == f"Feedback on {s.candidate['first_name']} – {s.vacancy['title']}"
+        assert (
+            driver.title
+            == f"Feedback on {s.candidate['first_name']} \N{EN DASH} {s.vacancy['title']}"
+        )
         heading = driver.find_element(By.TAG_NAME, "h1").text
         assert heading == f"Feedback on {s.candidate['first_name']}"
         body = driver.find_element(By.TAG_NAME, "body").text
         assert s.vacancy["title"] in body
         assert s.candidate["last_name"] not in body
         for field, text in ANSWERS.items():
-            label = driver.find_element(By.CSS_SELECTOR, f"label[for='{field}']")
-            assert label.is_displayed()
-            box = driver.find_element(By.ID, field)
+            # Each label is tied to its box: clicking the label puts the cursor in the box.
+            driver.find_element(By.CSS_SELECTOR, f"label[for='{field}']").click()
+            box = driver.switch_to.active_element
+            assert box.get_attribute("name") == field
             box.send_keys(text)
         screenshot(driver, "feedback-form.png")
 

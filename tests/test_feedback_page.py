@@ -4,6 +4,7 @@ token never logged."""
 
 import json
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -110,7 +111,7 @@ def page_path(request: Json) -> str:
     return path
 
 
-async def requested(agency: Tenant, **candidate: str) -> tuple[Scene, Json, str]:
+async def requested(agency: Tenant, **candidate: Any) -> tuple[Scene, Json, str]:
     """A scene whose application failed: its feedback request and the page its link opens."""
     s = await scene(agency, **candidate)
     await s.fail()

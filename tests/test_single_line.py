@@ -49,6 +49,7 @@ def broken(good: str, line_break: str) -> str:
 def assert_refused(response: Any, field: str, line_break: str) -> None:
     assert_problem(response, 422, "validation-error")
     assert error_fields(response) == {field}, (repr(line_break), response.text)
+    assert "single line" in response.json()["errors"][0]["message"], response.text
 
 
 # --- POST: create -------------------------------------------------------------------------------

@@ -9,12 +9,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -23,6 +23,7 @@ import structlog
 log = structlog.get_logger("afterview.mail")
 
 SMTP_TIMEOUT_SECONDS = 30.0
+_HEADERS = HeaderRegistry()
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -46,10 +47,12 @@ class Mailbox:
     @classmethod
     def parse(cls, value: str) -> "Mailbox":
         """`Name <address>` or a bare address; ValueError when there is no address in it."""
-        name, address = parseaddr(value, strict=True)
-        if "@" not in address:
-            raise ValueError(f"not an email address: {value!r}")
-        return cls(name or None, address)
+        parsed = _HEADERS("From", value)
+        header = cast(AddressHeader, parsed)
+        if parsed.defects or len(header.addresses) != 1 or not header.addresses[0].domain:
+            raise ValueError(f"not one email address: {value!r}")
+        (address,) = header.addresses
+        return cls(address.display_name or None, address.addr_spec)
 
     def header(self) -> Address:
         username, _, domain = self.address.rpartition("@")

@@ -198,3 +198,72 @@ class Server:
             self._process.wait(10)
         if self.data_dir is not None:
             stop_postgres(self.data_dir)
+
+
+class WorkerProcess:
+    """`afterview worker` in a child process, its output captured in files; killed on the
+    way out of the `with` block if it still runs."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, name: str = "worker") -> None:
+        self.env = env
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._out = log_dir / f"{name}.out"
+        self._err = log_dir / f"{name}.err"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "WorkerProcess":
+        with self._out.open("wb") as out, self._err.open("wb") as err:
+            self._process = subprocess.Popen(  # noqa: S603 - fixed executable and arguments
+                [afterview_executable(), "worker"],
+                env=self.env,
+                cwd=PROJECT_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+            )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.kill()
+
+    @property
+    def process(self) -> "subprocess.Popen[bytes]":
+        assert self._process is not None, "use the WorkerProcess as a context manager"
+        return self._process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self._out.read_text(errors="replace") + self._err.read_text(errors="replace")
+
+    def wait_started(self, timeout: float = 30) -> None:
+        """Until it says it runs (after its start-up checks), or fail if it exits first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            assert code is None, f"worker exited with {code}:\n{self.output()}"
+            if "Afterview worker:" in self.output():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"worker did not start within {timeout}s:\n{self.output()}")
+
+    def stop(self, signum: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"worker did not exit within {timeout}s of {signum.name}:\n{self.output()}"
+            ) from None
+
+    def kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(10)
