@@ -1,7 +1,7 @@
 """The schedule the worker runs by itself: feedback chases and link expiry, the daily digest,
 and sweeping what has expired. Each due item is handled at most once however many workers run:
 chases lock their rows (SKIP LOCKED) and carry one dedupe key each; a digest day is claimed by
-inserting its `scheduled_run` row; sweeps delete with SKIP LOCKED."""
+inserting its `scheduled_run` row; sweeps delete in batches (a second sweeper finds them gone)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -99,7 +99,7 @@ AS $$
     WITH gone AS (
         DELETE FROM idempotency_key k
         USING (SELECT agency_id, id FROM idempotency_key WHERE expires_at <= at
-               ORDER BY expires_at LIMIT max_rows FOR UPDATE SKIP LOCKED) old
+               ORDER BY expires_at LIMIT max_rows) old
         WHERE k.agency_id = old.agency_id AND k.id = old.id
         RETURNING 1)
     SELECT count(*) FROM gone
@@ -114,7 +114,7 @@ AS $$
     WITH gone AS (
         DELETE FROM scheduled_run r
         USING (SELECT agency_id, id FROM scheduled_run WHERE ran_at < before
-               LIMIT max_rows FOR UPDATE SKIP LOCKED) old
+               LIMIT max_rows) old
         WHERE r.agency_id = old.agency_id AND r.id = old.id
         RETURNING 1)
     SELECT count(*) FROM gone

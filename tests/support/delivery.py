@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
@@ -21,11 +22,18 @@ DEFAULT_SENDER = Mailbox("Afterview Test", "noreply@afterview.test")
 RETRY = RetryPolicy(max_attempts=8, base_seconds=600)
 
 
-def make_worker(app: FastAPI, clock: Clock, transport: Transport, **options: Any) -> Worker:
-    """A worker on the app's database and clock; `options` override WorkerOptions."""
+def make_worker(
+    app: FastAPI,
+    clock: Clock,
+    transport: Transport,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+    **options: Any,
+) -> Worker:
+    """A worker on the app's database (or its own `sessions`) and clock; `options` override
+    WorkerOptions."""
     settings = {"default_sender": DEFAULT_SENDER, "retry": RETRY, **options}
     return Worker(
-        app.state.sessions,
+        sessions or app.state.sessions,
         transport,
         clock,
         FeedbackLinks(app.state.jwt_secret, app.state.settings.public_url),
