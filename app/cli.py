@@ -46,6 +46,11 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def say(line: str) -> None:
+    """One plain line on stderr (never wrapped, never read as markup)."""
+    console.print(Text(line), soft_wrap=True)
+
+
 @contextmanager
 def database(settings: Settings) -> Iterator[DatabaseUrls]:
     """The database to use: `DATABASE_URL` (and `DATABASE_OWNER_URL`), or the embedded server,
@@ -156,7 +161,7 @@ def serve(
                 asyncio.run(_seed_demo(urls.runtime, settings, host, port))
             console.print(f"Afterview on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
             if with_worker:
-                console.print(f"Mail: {mail}; links point at {settings.public_url}")
+                say(f"Mail: {mail}; links point at {settings.public_url}")
             try:
                 run_uvicorn(settings, urls.runtime, secret, host, port, workers, with_worker)
             finally:
@@ -184,8 +189,10 @@ def run_uvicorn(
         "log_level": "warning",
     }
     if workers == 1:
+        # The copy names the database, so it no longer looks embedded: fix its mailbox now.
+        pinned = {"database_url": runtime_url, "mailbox_dir": mailbox_dir(settings)}
         app = create_app(
-            settings.model_copy(update={"database_url": runtime_url}),
+            settings.model_copy(update=pinned),
             jwt_secret=secret,
             run_worker=with_worker,
         )
@@ -249,7 +256,7 @@ def worker_command() -> None:
         with database(settings) as urls:
             preflight(urls.runtime)
             secret = jwt_secret(settings)
-            console.print(f"Afterview worker: mail {mail}; links point at {public_url}")
+            say(f"Afterview worker: mail {mail}; links point at {public_url}")
             asyncio.run(_work_until_signalled(settings, urls.runtime, secret, public_url))
             console.print("Afterview worker stopped.")
     except KeyboardInterrupt:

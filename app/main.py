@@ -1,6 +1,7 @@
 """The ASGI application."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -142,21 +143,28 @@ async def _background_worker(
     if not enabled:
         yield
         return
-    from app.delivery.runner import run_worker
+    from app.delivery.runner import check_worker_settings, run_worker
 
     assert settings.database_url is not None and settings.public_url is not None
+    check_worker_settings(settings)  # refuse to start rather than run without a worker
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_worker(settings, settings.database_url, app.state.jwt_secret, settings.public_url, stop)
     )
+    task.add_done_callback(_log_worker_end)
     try:
         yield
     finally:
         stop.set()
-        try:
+        with contextlib.suppress(Exception):  # a crash was logged when it happened
             await asyncio.wait_for(task, WORKER_STOP_SECONDS)
-        except TimeoutError:
-            log.warning("worker_stop_timeout", seconds=WORKER_STOP_SECONDS)
+
+
+def _log_worker_end(task: "asyncio.Task[None]") -> None:
+    if task.cancelled():
+        log.warning("worker_cancelled")
+    elif (error := task.exception()) is not None:
+        log.error("worker_crashed", exc_info=error)
 
 
 def create_app_from_env() -> FastAPI:

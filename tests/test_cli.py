@@ -6,6 +6,7 @@ import json
 import re
 import secrets
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -84,6 +85,59 @@ def assert_clean_exit(code: int, signum: signal.Signals) -> None:
 # --- 1. The embedded lifecycle ---------------------------------------------------------------
 
 
+def ask_for_feedback(base_url: str, token: str) -> str:
+    """An unsuccessful application whose vacancy has a hiring contact: the outcome queues a
+    feedback request to that contact. Returns the contact's address."""
+    with httpx.Client(
+        base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+
+        def post(path: str, body: dict[str, object]) -> dict[str, object]:
+            response = client.post(path, json=body)
+            assert response.status_code == 201, response.text
+            created: dict[str, object] = response.json()
+            return created
+
+        company = post("/v1/clients", {"name": "Harbour Logistics"})
+        contact = post(
+            f"/v1/clients/{company['id']}/contacts",
+            {"name": "Sofia Marin", "email": "sofia.marin@harbour.example.com"},
+        )
+        vacancy = post(
+            "/v1/vacancies",
+            {"client_id": company["id"], "title": "Analyst", "hiring_contact_id": contact["id"]},
+        )
+        candidate = post(
+            "/v1/candidates",
+            {
+                "first_name": "Amara",
+                "last_name": "Okafor",
+                "email": "amara@example.com",
+                "contact_consent": True,
+            },
+        )
+        application = post(
+            "/v1/applications", {"candidate_id": candidate["id"], "vacancy_id": vacancy["id"]}
+        )
+        outcome = client.put(
+            f"/v1/applications/{application['id']}/outcome", json={"outcome": "unsuccessful"}
+        )
+        assert outcome.status_code == 200, outcome.text
+    return str(contact["email"])
+
+
+def wait_for_mail(mailbox: Path, to: str, timeout: float = 15) -> str:
+    """The text of the first `.eml` in `mailbox` addressed to `to`, once it is written."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in mailbox.glob("*.eml") if mailbox.exists() else ():
+            text = path.read_text()
+            if f"To: {to}" in text or f"<{to}>" in text:
+                return text
+        time.sleep(0.1)
+    raise AssertionError(f"no mail to {to} in {mailbox} within {timeout}s")
+
+
 def test_embedded_serve_lifecycle(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     demo_email, demo_password = "boss@demo-agency.example.com", secrets.token_urlsafe(16)
@@ -103,6 +157,12 @@ def test_embedded_serve_lifecycle(tmp_path: Path) -> None:
         output = server.output()
         assert DEMO_ANNOUNCEMENT in output
         assert demo_password not in output, "a password the operator chose was echoed"
+
+        # The embedded server also delivers mail: a feedback request lands in the mailbox,
+        # its link pointing at the address serve listens on.
+        assert f"Mail: writing .eml files to {(data_dir / 'mailbox').resolve()}" in output
+        eml = wait_for_mail(data_dir / "mailbox", ask_for_feedback(server.base_url, demo_token))
+        assert f"{server.base_url}/feedback/" in eml
 
         # The CLI joins the running embedded server and lets go of it without stopping it.
         second_id = create_agency_with_cli(env, "Second Agency", second_email, second_password)
