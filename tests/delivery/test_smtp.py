@@ -126,7 +126,7 @@ async def test_a_greylisting_451_is_retried_later_and_then_delivered(
 ) -> None:
     message = await one_message(agency_a, clock)
 
-    def greylist(_mail: object, seen: int) -> str:
+    def greylist(_message_id: str, seen: int) -> str:
         return "451 4.7.1 Greylisted, try again later" if seen == 0 else ACCEPT
 
     with smtp_sink(greylist) as sink:
@@ -166,7 +166,7 @@ async def test_a_550_fails_at_once_and_a_consultant_can_retry_it(
     api = agency_a.client_with_key((await agency_a.api_key())["key"])  # outlives clock moves
     refuse = True
 
-    def mailbox_full(_mail: object, _seen: int) -> str:
+    def mailbox_full(_message_id: str, _seen: int) -> str:
         return "550 5.1.1 Mailbox unavailable" if refuse else ACCEPT
 
     with smtp_sink(mailbox_full) as sink:

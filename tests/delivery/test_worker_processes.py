@@ -181,7 +181,7 @@ async def test_a_worker_killed_after_the_server_accepted_leads_to_one_redelivery
     watcher = psycopg.connect(superuser_on(test_database, database_urls), autocommit=True)
     holder = psycopg.connect(superuser_on(test_database, database_urls))
 
-    def accept_but_hold_the_row(_mail: object, seen: int) -> str:
+    def accept_but_hold_the_row(_message_id: str, seen: int) -> str:
         if seen == 0:  # the worker's "mark sent" will wait on this lock
             holder.execute("SELECT 1 FROM message WHERE id = %s FOR UPDATE", (message.id,))
         return ACCEPT

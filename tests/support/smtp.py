@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -20,21 +21,26 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from tests.support.processes import free_port
 
 ACCEPT = "250 OK"
+_HEADERS = BytesHeaderParser()
 
 
 @dataclass(frozen=True)
 class Received:
     envelope_from: str
     recipients: tuple[str, ...]
-    message: EmailMessage
+    raw: bytes
+    message_id: str
 
     @property
-    def message_id(self) -> str:
-        return str(self.message["Message-ID"])
+    def message(self) -> EmailMessage:
+        """The message, parsed (on demand: the sink stays cheap under load)."""
+        parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
 
 
-Responder = Callable[[EmailMessage, int], str]
-"""Given the message and how many times this Message-ID was offered before, the DATA reply."""
+Responder = Callable[[str, int], str]
+"""Given the Message-ID and how many times it was offered before, the DATA reply."""
 
 
 class SmtpSink:
@@ -55,20 +61,19 @@ class SmtpSink:
     ) -> str:
         raw = envelope.original_content or envelope.content or b""
         assert isinstance(raw, bytes)
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        message_id = str(parsed["Message-ID"])
+        message_id = str(_HEADERS.parsebytes(raw)["Message-ID"])
         with self._lock:
             seen = self.offered[message_id]
             self.offered[message_id] += 1
-        reply = self.respond(parsed, seen)
+        reply = self.respond(message_id, seen)
         if reply.startswith("250"):
             with self._arrived:
                 self.accepted.append(
                     Received(
                         str(envelope.mail_from),
                         tuple(str(r) for r in envelope.rcpt_tos),
-                        parsed,
+                        raw,
+                        message_id,
                     )
                 )
                 self._arrived.notify_all()
