@@ -209,23 +209,9 @@ class SmtpTransport:
             )
         except aiosmtplib.SMTPServerDisconnected:
             raise
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            await _discard(client)
-            raise _classify_refusals(exc.recipients) from None
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            # The deployment's credentials, not this message: retry once they are fixed.
-            await _discard(client)
-            raise DeliveryFailed(
-                f"SMTP login refused: {exc.code} {exc.message}", permanent=False
-            ) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            await _discard(client)
-            raise _classify_code(exc.code, exc.message) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
-            await _discard(client)
-            raise DeliveryFailed(
-                f"SMTP error: {type(exc).__name__}: {exc}", permanent=False
-            ) from None
+            client.close()
+            raise _failure(exc, connecting=False) from None
 
     async def _connection(self, fresh: bool = False) -> tuple[aiosmtplib.SMTP, bool]:
         while self._idle and not fresh:
@@ -244,22 +230,9 @@ class SmtpTransport:
         )
         try:
             await client.connect()
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            await _discard(client)
-            raise DeliveryFailed(
-                f"SMTP login refused: {exc.code} {exc.message}", permanent=False
-            ) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            await _discard(client)
-            # A greeting or EHLO refusal is about the server, not the message: try again later.
-            raise DeliveryFailed(
-                f"SMTP server refused the session: {exc.code} {exc.message}", permanent=False
-            ) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
-            await _discard(client)
-            raise DeliveryFailed(
-                f"cannot reach the SMTP server: {type(exc).__name__}: {exc}", permanent=False
-            ) from None
+            client.close()
+            raise _failure(exc, connecting=True) from None
         return client, False
 
     async def close(self) -> None:
@@ -268,8 +241,24 @@ class SmtpTransport:
             await _quit(client)
 
 
-def _classify_code(code: int, text: str) -> DeliveryFailed:
-    return DeliveryFailed(f"SMTP {code} {text}".strip(), permanent=500 <= code < 600)
+def _failure(exc: Exception, *, connecting: bool) -> DeliveryFailed:
+    """What an aiosmtplib (or socket) error means for the message: permanent only for a 5xx
+    answer to the message itself."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return _classify_refusals(exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        # The deployment's credentials, not this message: retry once they are fixed.
+        return DeliveryFailed(f"SMTP login refused: {exc.code} {exc.message}", permanent=False)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        if connecting:  # a greeting or EHLO refusal is about the server, not the message
+            return DeliveryFailed(
+                f"SMTP server refused the session: {exc.code} {exc.message}", permanent=False
+            )
+        return DeliveryFailed(
+            f"SMTP {exc.code} {exc.message}".strip(), permanent=500 <= exc.code < 600
+        )
+    cause = "cannot reach the SMTP server" if connecting else "SMTP error"
+    return DeliveryFailed(f"{cause}: {type(exc).__name__}: {exc}", permanent=False)
 
 
 def _classify_refusals(refusals: Sequence[aiosmtplib.SMTPRecipientRefused]) -> DeliveryFailed:
@@ -281,10 +270,6 @@ def _classify_refusals(refusals: Sequence[aiosmtplib.SMTPRecipientRefused]) -> D
 
 def _classify_disconnect() -> DeliveryFailed:
     return DeliveryFailed("the SMTP server closed the connection", permanent=False)
-
-
-async def _discard(client: aiosmtplib.SMTP) -> None:
-    client.close()
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

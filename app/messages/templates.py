@@ -88,7 +88,7 @@ DEFAULTS: dict[MessageKind, TemplateSpec] = {
             **_ROLE,
             "recipient_name": "Sofia Marin",
             "candidate_first_name": "Amara",
-            "feedback_link": "https://afterview.example/v1/public/feedback/abc",
+            "feedback_link": "https://afterview.example/feedback/eyJhbGciOi",
         },
     ),
     MessageKind.feedback_chase: TemplateSpec(
@@ -101,7 +101,7 @@ DEFAULTS: dict[MessageKind, TemplateSpec] = {
             **_ROLE,
             "recipient_name": "Sofia Marin",
             "candidate_first_name": "Amara",
-            "feedback_link": "https://afterview.example/v1/public/feedback/abc",
+            "feedback_link": "https://afterview.example/feedback/eyJhbGciOi",
         },
     ),
     MessageKind.feedback_release: TemplateSpec(

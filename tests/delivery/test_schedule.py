@@ -43,10 +43,15 @@ async def worker_sessions(
         await engine.dispose()
 
 
-def workers(
-    app: FastAPI, clock: FixedClock, sessions: list[async_sessionmaker[AsyncSession]], tmp: Path
+@pytest.fixture
+def racers(
+    app: FastAPI,
+    clock: FixedClock,
+    worker_sessions: list[async_sessionmaker[AsyncSession]],
+    tmp_path: Path,
 ) -> list[Worker]:
-    return [make_worker(app, clock, MailboxTransport(tmp), s) for s in sessions]
+    """Four workers on the test's clock, each on its own pool, writing mail to a folder."""
+    return [make_worker(app, clock, MailboxTransport(tmp_path), s) for s in worker_sessions]
 
 
 async def race(racers: list[Worker]) -> ScheduleReport:
@@ -68,10 +73,8 @@ def at(value: str) -> datetime:
 async def test_each_chase_goes_out_once_and_the_link_expires_on_time(
     agency_a: Tenant,
     clock: FixedClock,
-    worker_sessions: list[async_sessionmaker[AsyncSession]],
-    tmp_path: Path,
+    racers: list[Worker],
 ) -> None:
-    racers = workers(agency_a.app, clock, worker_sessions, tmp_path)
     story = await feedback_scene(agency_a)
     await story.fail()
     request = await story.request()
@@ -123,10 +126,8 @@ def next_eight_oclock(after: datetime, zone: ZoneInfo) -> datetime:
 async def test_the_daily_digest_goes_out_once_at_eight_local_to_those_who_want_it(
     agency_a: Tenant,
     clock: FixedClock,
-    worker_sessions: list[async_sessionmaker[AsyncSession]],
-    tmp_path: Path,
+    racers: list[Worker],
 ) -> None:
-    racers = workers(agency_a.app, clock, worker_sessions, tmp_path)
     await set_agency(agency_a, timezone="Asia/Tokyo")
     keen = await agency_a.add_user("consultant", name="Priya Shah")
     quiet = await agency_a.add_user("consultant", name="Tom Reid")
@@ -177,10 +178,8 @@ async def test_the_daily_digest_goes_out_once_at_eight_local_to_those_who_want_i
 async def test_expired_idempotency_keys_are_swept(
     agency_a: Tenant,
     clock: FixedClock,
-    worker_sessions: list[async_sessionmaker[AsyncSession]],
-    tmp_path: Path,
+    racers: list[Worker],
 ) -> None:
-    racers = workers(agency_a.app, clock, worker_sessions, tmp_path)
     api = await api_client(agency_a)
     response = await api.post(
         "/v1/clients", json={"name": "Harbour Logistics"}, headers={"Idempotency-Key": "k-1"}

@@ -110,6 +110,14 @@ def arrive(sink: SmtpSink, count: int, workers: list[WorkerProcess], within: flo
         assert time.monotonic() < deadline, f"{len(sink.snapshot())} of {count} arrived"
 
 
+def backends(watcher: psycopg.Connection, where: str) -> int:
+    """How many sessions on the test's database match `where` (pg_stat_activity columns)."""
+    row = watcher.execute(
+        f"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND {where}"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def until(condition: Callable[[], bool], within: float) -> bool:
     """Poll `condition` for up to `within` seconds; whether it came true."""
     deadline = time.monotonic() + within
@@ -187,11 +195,7 @@ async def test_a_worker_killed_after_the_server_accepted_leads_to_one_redelivery
         return ACCEPT
 
     def workers_waiting_on_a_lock() -> int:
-        row = watcher.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND application_name = 'afterview' AND wait_event_type = 'Lock'"
-        ).fetchone()
-        return int(row[0]) if row else 0
+        return backends(watcher, "application_name = 'afterview' AND wait_event_type = 'Lock'")
 
     try:
         with smtp_sink(accept_but_hold_the_row) as sink:
@@ -248,11 +252,11 @@ async def test_a_queued_message_is_picked_up_within_two_seconds_of_its_commit(
                 superuser_on(test_database, database_urls), autocommit=True
             ) as watcher:
                 listening = until(
-                    lambda: bool(
-                        watcher.execute(
-                            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
-                            "AND application_name = 'afterview-worker' AND state = 'idle'"
-                        ).fetchone()
+                    lambda: (
+                        backends(
+                            watcher, "application_name = 'afterview-worker' AND state = 'idle'"
+                        )
+                        == 1
                     ),
                     within=15,
                 )

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import httpx
 import psutil
@@ -100,42 +101,22 @@ def stop_postgres(data_dir: Path) -> None:
         proc.kill()
 
 
-class Server:
-    """`afterview serve` on 127.0.0.1 in a child process, its output captured in files.
+class ChildProcess:
+    """An `afterview` command in a child process, its output captured in files. Use as a
+    context manager: on the way out the process is killed if it still runs."""
 
-    Use as a context manager: on the way out the process is killed if it still runs, and any
-    embedded postgres left on `data_dir` is stopped, whether or not the test passed.
-    """
-
-    def __init__(
-        self,
-        env: dict[str, str],
-        log_dir: Path,
-        data_dir: Path | None = None,
-        extra_args: tuple[str, ...] = (),
-    ) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+    def __init__(self, args: list[str], env: dict[str, str], log_dir: Path, name: str) -> None:
+        self.args = args
         self.env = env
-        self.data_dir = data_dir
-        self.extra_args = extra_args
         log_dir.mkdir(parents=True, exist_ok=True)
-        self._stdout_path = log_dir / f"serve-{self.port}.out"
-        self._stderr_path = log_dir / f"serve-{self.port}.err"
+        self._stdout_path = log_dir / f"{name}.out"
+        self._stderr_path = log_dir / f"{name}.err"
         self._process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Self:
         with self._stdout_path.open("wb") as out, self._stderr_path.open("wb") as err:
             self._process = subprocess.Popen(  # noqa: S603 - fixed executable and arguments
-                [
-                    afterview_executable(),
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    *self.extra_args,
-                ],
+                [afterview_executable(), *self.args],
                 env=self.env,
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.DEVNULL,
@@ -154,14 +135,51 @@ class Server:
 
     @property
     def process(self) -> "subprocess.Popen[bytes]":
-        assert self._process is not None, "use the Server as a context manager"
+        assert self._process is not None, "use it as a context manager"
         return self._process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def output(self) -> str:
         """Everything the process has written so far, stdout then stderr."""
         return self._stdout_path.read_text(errors="replace") + self._stderr_path.read_text(
             errors="replace"
         )
+
+    def stop(self, signum: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
+        """Send `signum` and wait for the process to exit; return its exit code."""
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"{self.args[0]} did not exit within {timeout}s of {signum.name}:\n{self.output()}"
+            ) from None
+
+    def kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(10)
+
+
+class Server(ChildProcess):
+    """`afterview serve` on 127.0.0.1. On the way out, any embedded postgres left on
+    `data_dir` is stopped too, whether or not the test passed."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_dir: Path,
+        data_dir: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), *extra_args]
+        super().__init__(args, env, log_dir, f"serve-{self.port}")
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Poll GET /readyz until it answers 200; fail early if the process exits."""
@@ -182,66 +200,17 @@ class Server:
                 time.sleep(0.1)
         raise AssertionError(f"not ready after {timeout}s ({last}):\n{self.output()}")
 
-    def stop(self, signum: signal.Signals, timeout: float = 20) -> int:
-        """Send `signum` and wait for the process to exit; return its exit code."""
-        self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"serve did not exit within {timeout}s of {signum.name}:\n{self.output()}"
-            ) from None
-
     def kill(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(10)
+        super().kill()
         if self.data_dir is not None:
             stop_postgres(self.data_dir)
 
 
-class WorkerProcess:
-    """`afterview worker` in a child process, its output captured in files; killed on the
-    way out of the `with` block if it still runs."""
+class WorkerProcess(ChildProcess):
+    """`afterview worker`."""
 
     def __init__(self, env: dict[str, str], log_dir: Path, name: str = "worker") -> None:
-        self.env = env
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self._out = log_dir / f"{name}.out"
-        self._err = log_dir / f"{name}.err"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> "WorkerProcess":
-        with self._out.open("wb") as out, self._err.open("wb") as err:
-            self._process = subprocess.Popen(  # noqa: S603 - fixed executable and arguments
-                [afterview_executable(), "worker"],
-                env=self.env,
-                cwd=PROJECT_ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-            )
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.kill()
-
-    @property
-    def process(self) -> "subprocess.Popen[bytes]":
-        assert self._process is not None, "use the WorkerProcess as a context manager"
-        return self._process
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        return self._out.read_text(errors="replace") + self._err.read_text(errors="replace")
+        super().__init__(["worker"], env, log_dir, name)
 
     def wait_started(self, timeout: float = 30) -> None:
         """Until it says it runs (after its start-up checks), or fail if it exits first."""
@@ -253,17 +222,3 @@ class WorkerProcess:
                 return
             time.sleep(0.05)
         raise AssertionError(f"worker did not start within {timeout}s:\n{self.output()}")
-
-    def stop(self, signum: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
-        self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"worker did not exit within {timeout}s of {signum.name}:\n{self.output()}"
-            ) from None
-
-    def kill(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(10)
