@@ -200,6 +200,24 @@ async def test_patch_refuses_a_line_break(
     assert changed.json()[field] == good
 
 
+async def test_a_patched_name_too_long_is_measured_in_characters(agency_a: Tenant) -> None:
+    candidate = await make_candidate(agency_a)
+    path = f"/v1/candidates/{candidate['id']}"
+    before = await read(agency_a.admin, path)
+    response = await agency_a.admin.patch(
+        path, json={"first_name": "A" * 101}, headers={"If-Match": before[1]}
+    )
+    problem = assert_problem(response, 422, "validation-error")
+    assert problem["errors"] == [
+        {
+            "field": "first_name",
+            "location": "body",
+            "message": "String should have at most 100 characters",
+        }
+    ]
+    assert await read(agency_a.admin, path) == before
+
+
 # --- PUT by external id -------------------------------------------------------------------------
 
 Upsert = Callable[[Tenant], Awaitable[tuple[str, str, Json]]]

@@ -346,8 +346,20 @@ def field_errors(raw: Sequence[Any]) -> list[FieldError]:
         loc = [str(p) for p in err.get("loc", ())]
         location = loc[0] if loc else "body"
         path = ".".join(loc[1:]) if len(loc) > 1 else location
-        out.append(FieldError(field=path, location=location, message=str(err.get("msg", ""))))
+        out.append(FieldError(field=path, location=location, message=_message(err)))
     return out
+
+
+def _message(err: Any) -> str:
+    """Pydantic's message, except that a length limit on text says characters: a checked
+    string (`SingleLine | None`) is measured after its check, where Pydantic says "items"."""
+    kind, ctx = err.get("type"), err.get("ctx") or {}
+    if kind in ("too_long", "too_short") and isinstance(err.get("input"), str):
+        longest = kind == "too_long"
+        bound = ctx.get("max_length" if longest else "min_length")
+        unit = "character" if bound == 1 else "characters"
+        return f"String should have at {'most' if longest else 'least'} {bound} {unit}"
+    return str(err.get("msg", ""))
 
 
 _HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
