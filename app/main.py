@@ -25,6 +25,7 @@ from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.debriefs.router import router as debriefs_router
 from app.decisions.router import router as decisions_router
+from app.events.router import feed_router
 from app.events.router import router as events_router
 from app.feedback.pages import router as feedback_pages_router
 from app.feedback.router import router as feedback_router
@@ -120,6 +121,7 @@ def create_app(
         applications_router,
         interviews_router,
         events_router,
+        feed_router,
         next_steps_router,
         debriefs_router,
         follow_ups_router,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
+from app.applications.schemas import ApplicationRead
 from app.core.auth import Principal
 from app.core.errors import ApplicationExists, Immutable
 from app.core.records import RecordService, referenced
@@ -29,6 +30,7 @@ PAIR_INDEX = "uq_application_agency_id_candidate_id_vacancy_id"
 class ApplicationService(RecordService[Application]):
     model = Application
     label = "application"
+    read = ApplicationRead
     unique_problems = {PAIR_INDEX: ApplicationExists}
 
     def application_of(self, record: Application) -> UUID | None:

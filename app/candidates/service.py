@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidates.schemas import CandidateRead, RefereeRead
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import InUse
@@ -19,6 +20,7 @@ from app.models import Application, Candidate, Referee, RefereeHeadsUp, User
 class CandidateService(RecordService[Candidate]):
     model = Candidate
     label = "candidate"
+    read = CandidateRead
 
     async def check(
         self,
@@ -41,12 +43,19 @@ class CandidateService(RecordService[Candidate]):
         if has_applications:
             raise InUse("The candidate has applications; close them instead of deleting.")
         going = await session.scalars(
-            select(Referee.id).where(
+            select(Referee).where(
                 Referee.agency_id == principal.agency_id, Referee.candidate_id == record.id
             )
         )
-        for referee_id in going:
-            record_event(session, principal, clock, "referee.deleted", referee_id)
+        for referee in going.all():
+            record_event(
+                session,
+                principal,
+                clock,
+                "referee.deleted",
+                referee.id,
+                snapshot=RefereeRead.model_validate(referee),
+            )
 
     async def search(
         self,
@@ -72,6 +81,7 @@ class CandidateService(RecordService[Candidate]):
 class RefereeService(RecordService[Referee]):
     model = Referee
     label = "referee"
+    read = RefereeRead
 
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Referee

@@ -3,9 +3,11 @@
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clients.schemas import ClientRead, ContactRead
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import InUse
@@ -13,11 +15,13 @@ from app.core.pagination import PageParams
 from app.core.records import RecordService, any_exists, referenced
 from app.events.service import record_event
 from app.models import Application, Client, ClientContact, InterviewInterviewer, Vacancy
+from app.vacancies.schemas import VacancyRead
 
 
 class ClientService(RecordService[Client]):
     model = Client
     label = "client"
+    read = ClientRead
 
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Client
@@ -32,19 +36,31 @@ class ClientService(RecordService[Client]):
         )
         if has_applications:
             raise InUse("The client's vacancies have applications; it cannot be deleted.")
-        for model, event_type in ((Vacancy, "vacancy.deleted"), (ClientContact, "contact.deleted")):
-            going = await session.scalars(
-                select(model.id).where(
+        going: tuple[tuple[Any, type[BaseModel], str], ...] = (
+            (Vacancy, VacancyRead, "vacancy.deleted"),
+            (ClientContact, ContactRead, "contact.deleted"),
+        )
+        for model, read, event_type in going:
+            rows = await session.scalars(
+                select(model).where(
                     model.agency_id == principal.agency_id, model.client_id == record.id
                 )
             )
-            for object_id in going:
-                record_event(session, principal, clock, event_type, object_id)
+            for row in rows.all():
+                record_event(
+                    session,
+                    principal,
+                    clock,
+                    event_type,
+                    row.id,
+                    snapshot=read.model_validate(row),
+                )
 
 
 class ContactService(RecordService[ClientContact]):
     model = ClientContact
     label = "contact"
+    read = ContactRead
 
     async def check(
         self,
@@ -73,13 +89,19 @@ class ContactService(RecordService[ClientContact]):
             .returning(Vacancy.id)
             .execution_options(synchronize_session=False)
         )
-        for vacancy_id in cleared.all():
+        changed = await session.scalars(
+            select(Vacancy)
+            .where(Vacancy.agency_id == principal.agency_id, Vacancy.id.in_(cleared.all()))
+            .execution_options(populate_existing=True)
+        )
+        for vacancy in changed.all():
             record_event(
                 session,
                 principal,
                 clock,
                 "vacancy.updated",
-                vacancy_id,
+                vacancy.id,
+                snapshot=VacancyRead.model_validate(vacancy),
                 fields=["hiring_contact_id"],
             )
 

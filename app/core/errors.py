@@ -302,6 +302,14 @@ class TemplateNotValid(Problem):
     slug, status, title = "template-invalid", 422, "The template does not render"
 
 
+class CursorExpired(Problem):
+    slug, status, title = (
+        "cursor-expired",
+        410,
+        "The cursor is older than the event feed keeps; start again without one",
+    )
+
+
 class MessageNotFailed(Problem):
     slug, status, title = "message-not-failed", 409, "Only a failed message can be retried"
 

@@ -77,6 +77,8 @@ class RecordService(Generic[ModelT]):
     model: ClassVar[type[Any]]
     label: ClassVar[str]
     """Human name, also the event prefix: `candidate` → `candidate.created`."""
+    read: ClassVar[type[BaseModel]]
+    """What `GET` answers for one record: also each event's snapshot of it."""
     unique_problems: ClassVar[dict[str, type[Problem]]] = {}
     """Unique index name → the problem a concurrent duplicate insert answers."""
 
@@ -181,6 +183,7 @@ class RecordService(Generic[ModelT]):
             clock,
             f"{self.label}.created",
             record.id,
+            snapshot=self.read.model_validate(record),
             application_id=self.application_of(record),
         )
         return record
@@ -240,6 +243,7 @@ class RecordService(Generic[ModelT]):
             clock,
             f"{self.label}.deleted",
             record.id,
+            snapshot=self.read.model_validate(record),
             application_id=self.application_of(record),
         )
         await session.delete(record)
@@ -285,6 +289,7 @@ class RecordService(Generic[ModelT]):
                 clock,
                 f"{self.label}.updated",
                 record.id,
+                snapshot=self.read.model_validate(record),
                 application_id=self.application_of(record),
                 fields=sorted({*changed, *extra_changed}),
             )

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     worker_batch_size: int = Field(default=100, ge=1, le=10_000)
+    event_retention_days: int = Field(
+        default=30,
+        ge=30,
+        le=3650,
+        description="The event feed serves this many days; older snapshots are emptied.",
+    )
     run_worker: bool = Field(
         default=False, description="The API process also runs a worker (`serve --worker`)."
     )

@@ -17,7 +17,7 @@ from app.core.clock import Clock
 from app.core.errors import NotFound
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, decode_values, encode_cursor
-from app.debriefs.schemas import DebriefWrite
+from app.debriefs.schemas import DebriefRead, DebriefWrite
 from app.events.service import record_event
 from app.interviews.service import finished_interview, interviews, step_of
 from app.models import AnswerQuality, Debrief, DebriefQuestion, Vacancy
@@ -98,6 +98,7 @@ async def submit_debrief(
         clock,
         "debrief.submitted" if created else "debrief.updated",
         debrief.id,
+        snapshot=DebriefRead.model_validate(debrief),
         application_id=application.id,
         interview_id=str(interview.id),
         on_time=debrief.on_time,

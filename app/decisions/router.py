@@ -16,21 +16,9 @@ from app.decisions.schemas import (
     ReopenWrite,
 )
 from app.feedback.links import LinksDep
-from app.models import Application, Decision
 
 router = APIRouter(tags=["Step 3: decision"])
 BASE = "/v1/applications/{application_id}"
-
-
-def decision_read(decision: Decision, application: Application) -> DecisionRead:
-    return DecisionRead(
-        application_id=decision.application_id,
-        decision=decision.decision,
-        reason=decision.reason,
-        open_questions=decision.open_questions,
-        decided_at=decision.decided_at,
-        application_status=application.status,
-    )
 
 
 @router.put(
@@ -49,7 +37,7 @@ async def record_decision(
     decision, application = await service.record_decision(
         session, principal, clock, application_id, data
     )
-    return decision_read(decision, application)
+    return DecisionRead.of(decision, application)
 
 
 @router.get(BASE + "/decision", summary="The candidate's current decision")
@@ -57,7 +45,7 @@ async def read_decision(
     principal: WorkflowReader, session: SessionDep, application_id: UUID
 ) -> DecisionRead:
     decision, application = await service.get_decision(session, principal, application_id)
-    return decision_read(decision, application)
+    return DecisionRead.of(decision, application)
 
 
 @router.put(

@@ -5,7 +5,7 @@ from pydantic import Field, model_validator
 
 from app.applications.schemas import ApplicationRead
 from app.core.schemas import InputModel, OutputModel, Timestamp
-from app.models import ApplicationStatus, DecisionKind, OutcomeKind
+from app.models import Application, ApplicationStatus, Decision, DecisionKind, OutcomeKind
 
 
 class DecisionWrite(InputModel):
@@ -58,6 +58,17 @@ class DecisionRead(OutputModel):
     open_questions: list[str]
     decided_at: Timestamp
     application_status: ApplicationStatus
+
+    @classmethod
+    def of(cls, decision: Decision, application: Application) -> "DecisionRead":
+        return cls(
+            application_id=decision.application_id,
+            decision=decision.decision,
+            reason=decision.reason,
+            open_questions=decision.open_questions,
+            decided_at=decision.decided_at,
+            application_status=application.status,
+        )
 
 
 class OutcomeWrite(InputModel):

@@ -1,11 +1,13 @@
 """Step 3: the candidate's decision, the client's outcome, and reopening a closed application."""
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.applications.schemas import ApplicationRead
 from app.applications.service import applications, client_contact_for, message_context
 from app.core.auth import Principal
 from app.core.clock import Clock
@@ -18,10 +20,13 @@ from app.core.errors import (
     ReferenceNotFound,
 )
 from app.core.records import any_exists
-from app.decisions.schemas import DecisionWrite, OutcomeWrite
+from app.decisions.schemas import DecisionRead, DecisionWrite, OutcomeWrite
 from app.events.service import record_event
 from app.feedback.links import FeedbackLinks
+from app.feedback.schemas import event_snapshot as feedback_snapshot
 from app.feedback.service import request_feedback
+from app.follow_ups.service import read_of as follow_up_read
+from app.messages.schemas import MessageRead
 from app.messages.service import Recipient, queue_message
 from app.models import (
     CLOSED_STATUSES,
@@ -98,6 +103,7 @@ async def record_decision(
         clock,
         "decision.recorded",
         decision.id,
+        snapshot=DecisionRead.of(decision, application),
         application_id=application.id,
         decision=data.decision.value,
     )
@@ -129,6 +135,7 @@ async def record_outcome(
         clock,
         "application.outcome_recorded",
         application.id,
+        snapshot=ApplicationRead.model_validate(application),
         application_id=application.id,
         outcome=data.outcome.value,
     )
@@ -175,11 +182,31 @@ async def reopen(
         clock,
         "application.reopened",
         application.id,
+        snapshot=ApplicationRead.model_validate(application),
         application_id=application.id,
         previous_status=str(previous),
         reason=reason,
     )
     return application
+
+
+async def _changed(
+    session: AsyncSession, principal: Principal, model: Any, statement: Any
+) -> list[Any]:
+    """Run a bulk UPDATE of the agency's `model` rows; the rows it changed, as they are now."""
+    ids = (
+        await session.scalars(
+            statement.returning(model.id).execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(model)
+        .where(model.agency_id == principal.agency_id, model.id.in_(ids))
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
 
 
 async def _decision_of(
@@ -217,27 +244,53 @@ async def _withdraw(
     """Close the application, cancel what is pending for it, thank the client."""
     application.status, application.closed_at = ApplicationStatus.withdrawn, now
     application.updated_at = max(now, application.updated_at)
-    await session.execute(
+    mine = (Message.agency_id == principal.agency_id, Message.application_id == application.id)
+    cancelled = await _changed(
+        session,
+        principal,
+        Message,
         update(Message)
-        .where(
-            Message.agency_id == principal.agency_id,
-            Message.application_id == application.id,
-            Message.status == MessageStatus.queued,
-        )
-        .values(status=MessageStatus.cancelled, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .where(*mine, Message.status == MessageStatus.queued)
+        .values(status=MessageStatus.cancelled, next_attempt_at=None, updated_at=now),
     )
-    await session.execute(
+    for message in cancelled:
+        record_event(
+            session,
+            principal,
+            clock,
+            "message.cancelled",
+            message.id,
+            snapshot=MessageRead.model_validate(message),
+            application_id=application.id,
+            kind=str(message.kind),
+        )
+    stopped = await _changed(
+        session,
+        principal,
+        FollowUp,
         update(FollowUp)
         .where(
             FollowUp.agency_id == principal.agency_id,
             FollowUp.application_id == application.id,
             FollowUp.state.not_in([FollowUpState.sent, FollowUpState.cancelled]),
         )
-        .values(state=FollowUpState.cancelled, updated_at=now, version=FollowUp.version + 1)
-        .execution_options(synchronize_session=False)
+        .values(state=FollowUpState.cancelled, updated_at=now, version=FollowUp.version + 1),
     )
-    await session.execute(  # a reopened, once-unsuccessful application may still be chasing
+    for follow_up in stopped:
+        record_event(
+            session,
+            principal,
+            clock,
+            "follow_up.cancelled",
+            follow_up.id,
+            snapshot=await follow_up_read(session, principal, clock, follow_up),
+            application_id=application.id,
+            interview_id=str(follow_up.interview_id),
+        )
+    closed = await _changed(  # a reopened, once-unsuccessful application may still be chasing
+        session,
+        principal,
+        FeedbackRequest,
         update(FeedbackRequest)
         .where(
             FeedbackRequest.agency_id == principal.agency_id,
@@ -249,9 +302,18 @@ async def _withdraw(
             next_chase_at=None,
             updated_at=now,
             version=FeedbackRequest.version + 1,
-        )
-        .execution_options(synchronize_session=False)
+        ),
     )
+    for request in closed:
+        record_event(
+            session,
+            principal,
+            clock,
+            "feedback.expired",
+            request.id,
+            snapshot=feedback_snapshot(request),
+            application_id=application.id,
+        )
     await session.flush()
     record_event(
         session,
@@ -259,6 +321,7 @@ async def _withdraw(
         clock,
         "application.withdrawn",
         application.id,
+        snapshot=ApplicationRead.model_validate(application),
         application_id=application.id,
     )
     contact = await client_contact_for(session, principal, application, clock.now())

@@ -21,6 +21,7 @@ from app.core.clock import Clock
 from app.core.ids import AgencyId
 from app.delivery.mail import DeliveryFailed, Mailbox, Outgoing, compose
 from app.events.service import record_event
+from app.messages.schemas import MessageRead
 from app.models import Candidate, Message, MessageStatus, RecipientType, Referee
 
 _CLAIM = text("SELECT agency_id, id, lease_token FROM claim_messages(:at, :batch, :lease)")
@@ -213,6 +214,7 @@ def _event(
         clock,
         event_type,
         message.id,
+        snapshot=MessageRead.model_validate(message),
         application_id=message.application_id,
         kind=str(message.kind),
         attempts=message.attempts,

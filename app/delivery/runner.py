@@ -1,6 +1,7 @@
 """A worker built from the process settings: its transport, its sender, its own pool."""
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from app.core.clock import Clock, SystemClock
@@ -64,6 +65,7 @@ def worker_options(settings: Settings) -> WorkerOptions:
         lease_seconds=settings.worker_lease_seconds,
         concurrency=settings.worker_concurrency,
         poll_seconds=settings.worker_poll_seconds,
+        event_retention=timedelta(days=settings.event_retention_days),
     )
 
 

@@ -1,7 +1,9 @@
 """The schedule the worker runs by itself: feedback chases and link expiry, the daily digest,
-and sweeping what has expired. Each due item is handled at most once however many workers run:
-chases lock their rows (SKIP LOCKED) and carry one dedupe key each; a digest day is claimed by
-inserting its `scheduled_run` row; sweeps delete in batches (a second sweeper finds them gone)."""
+and sweeping what has expired (idempotency keys; event snapshots past the feed's retention).
+
+Each due item is handled at most once however many workers run: chases lock their rows (SKIP
+LOCKED) and carry one dedupe key each; a digest day is claimed by inserting its `scheduled_run`
+row; sweeps work in batches (a second sweeper finds the rows done)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +24,7 @@ log = structlog.get_logger("afterview.schedule")
 
 SWEEP_BATCH = 5_000
 SCHEDULED_RUNS_KEPT = timedelta(days=30)
+DEFAULT_EVENT_RETENTION = timedelta(days=30)
 
 
 @dataclass
@@ -29,11 +32,15 @@ class ScheduleReport:
     chases: int = 0
     digests: int = 0
     idempotency_keys_swept: int = 0
+    event_snapshots_purged: int = 0
     failed_agencies: int = 0
 
 
 async def run_schedule(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, links: FeedbackLinks
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    links: FeedbackLinks,
+    event_retention: timedelta = DEFAULT_EVENT_RETENTION,
 ) -> ScheduleReport:
     """One pass over everything due at `clock.now()`. One agency's failure is logged and
     does not stop the others."""
@@ -67,6 +74,13 @@ async def run_schedule(
         await session.execute(
             text("SELECT sweep_scheduled_runs(:before, :n)"),
             {"before": now - SCHEDULED_RUNS_KEPT, "n": SWEEP_BATCH},
+        )
+        report.event_snapshots_purged = int(
+            await session.scalar(
+                text("SELECT purge_event_snapshots(:before, :n)"),
+                {"before": now - event_retention, "n": SWEEP_BATCH},
+            )
+            or 0
         )
     return report
 

@@ -10,6 +10,7 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -21,7 +22,7 @@ from app.core.clock import Clock
 from app.core.db import tenant_transaction
 from app.delivery import outbox
 from app.delivery.mail import DeliveryFailed, Mailbox, Transport
-from app.delivery.schedule import ScheduleReport, run_schedule
+from app.delivery.schedule import DEFAULT_EVENT_RETENTION, ScheduleReport, run_schedule
 from app.feedback.links import FeedbackLinks
 
 log = structlog.get_logger("afterview.worker")
@@ -40,6 +41,7 @@ class WorkerOptions:
     concurrency: int = 8
     poll_seconds: float = 5.0
     schedule_interval_seconds: float = SCHEDULE_INTERVAL_SECONDS
+    event_retention: timedelta = DEFAULT_EVENT_RETENTION
 
 
 class Worker:
@@ -82,7 +84,9 @@ class Worker:
         return total
 
     async def run_schedule(self) -> ScheduleReport:
-        return await run_schedule(self.sessions, self.clock, self.links)
+        return await run_schedule(
+            self.sessions, self.clock, self.links, self.options.event_retention
+        )
 
     async def run(self, stop: asyncio.Event, listen_dsn: str | None) -> None:
         """Deliver and run the schedule until `stop` is set; then finish what is in flight and

@@ -1,15 +1,83 @@
+from datetime import timedelta
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 
 from app.applications.service import applications
-from app.core.auth import WorkflowReader
-from app.core.deps import SessionDep
+from app.core.auth import EventsReader, WorkflowReader
+from app.core.deps import ClockDep, SessionDep
+from app.core.errors import FieldError, ValidationFailed
 from app.core.pagination import Page, PageQuery
-from app.events.schemas import TimelineEntry
-from app.events.service import application_timeline
+from app.events.catalogue import CATALOGUE, catalogue_markdown
+from app.events.schemas import EventPage, EventRead, TimelineEntry
+from app.events.service import FeedPosition, application_timeline, feed
 
 router = APIRouter(tags=["Pipeline"])
+feed_router = APIRouter(tags=["Integrations"])
+OBJECTS = {kind.split(".", 1)[0] for kind in CATALOGUE}
+
+FEED_DESCRIPTION = f"""
+Every change to your agency's records and workflow steps, oldest first, for an integration to
+follow: pass `next` back as `after` (it is never null) and you never skip an event, even when
+transactions commit out of order (an event is served only once no older transaction can still
+commit one before it). The same events drive webhooks: an event's `id` is the `webhook-id` of
+its deliveries, so you can deduplicate across both. Events are served for
+`AFTERVIEW_EVENT_RETENTION_DAYS` (at least 30) days; an older cursor is 410 `cursor-expired`.
+
+`data` is the object as its `GET` answered at that moment:
+
+{catalogue_markdown()}
+"""
+
+
+def _types(raw: str | None) -> list[str]:
+    """`types=candidate.updated,follow_up.*`: known types, or every type of a known object."""
+    if not raw:
+        return []
+    wanted = [t.strip() for t in raw.split(",") if t.strip()]
+    unknown = [
+        t for t in wanted if t not in CATALOGUE and not (t.endswith(".*") and t[:-2] in OBJECTS)
+    ]
+    if unknown:
+        message = f"not in the event catalogue: {', '.join(unknown)}"
+        raise ValidationFailed(
+            f"types: {message}",
+            errors=[FieldError(field="types", location="query", message=message).model_dump()],
+        )
+    return wanted
+
+
+@feed_router.get(
+    "/v1/events",
+    summary="The event feed: every change, gap-free, to resume from where you left off",
+    description=FEED_DESCRIPTION,
+    responses={410: {"description": "The cursor is older than the feed keeps (`cursor-expired`)."}},
+)
+async def read_events(
+    principal: EventsReader,
+    session: SessionDep,
+    clock: ClockDep,
+    request: Request,
+    after: Annotated[
+        str | None,
+        Query(max_length=512, description="`next` of the previous page; none: the oldest kept."),
+    ] = None,
+    types: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Comma-separated types, or `<object>.*`: `application.*,follow_up.sent`.",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventPage:
+    retention = timedelta(days=request.app.state.settings.event_retention_days)
+    position = FeedPosition.decode(after) if after else None
+    events, resume = await feed(
+        session, principal, clock.now(), position, _types(types), limit, retention
+    )
+    return EventPage(items=[EventRead.of(e) for e in events], next=resume.encode())
 
 
 @router.get(

@@ -134,3 +134,14 @@ def read_of(request: FeedbackRequest, links: FeedbackLinks) -> FeedbackRequestRe
             "client_link": link,
         }
     )
+
+
+def event_snapshot(request: FeedbackRequest) -> dict[str, JsonValue]:
+    """The request as `GET` answers it, less `client_link`: the link is a credential, and
+    events leave for other systems (the feed, webhooks)."""
+    fields = {
+        c: getattr(request, c) for c in FeedbackRequestRead.model_fields if c != "client_link"
+    }
+    read = FeedbackRequestRead.model_validate({**fields, "client_link": ""})
+    snapshot: dict[str, JsonValue] = read.model_dump(mode="json", exclude={"client_link"})
+    return snapshot

@@ -27,7 +27,7 @@ from app.core.errors import (
 from app.core.records import reference_error, referenced
 from app.events.service import record_event
 from app.feedback.links import FeedbackLinks
-from app.feedback.schemas import FeedbackWrite
+from app.feedback.schemas import FeedbackWrite, event_snapshot
 from app.messages.service import Recipient, queue_message
 from app.models import (
     Application,
@@ -101,7 +101,13 @@ async def request_feedback(
         f"feedback_request:{request.id}",
     )
     record_event(
-        session, principal, clock, "feedback.requested", request.id, application_id=application.id
+        session,
+        principal,
+        clock,
+        "feedback.requested",
+        request.id,
+        snapshot=event_snapshot(request),
+        application_id=application.id,
     )
     return request
 
@@ -137,6 +143,7 @@ async def run_chases(
                 clock,
                 "feedback.expired",
                 request.id,
+                snapshot=event_snapshot(request),
                 application_id=request.application_id,
             )
             continue
@@ -166,6 +173,7 @@ async def run_chases(
             clock,
             "feedback.chased",
             request.id,
+            snapshot=event_snapshot(request),
             application_id=request.application_id,
             chase=request.chases_sent,
         )
@@ -201,6 +209,7 @@ async def record_feedback(
         clock,
         "feedback.received",
         request.id,
+        snapshot=event_snapshot(request),
         application_id=request.application_id,
         submitted_by=submitted_by,
     )
@@ -279,6 +288,7 @@ async def release(
         clock,
         "feedback.released",
         request.id,
+        snapshot=event_snapshot(request),
         application_id=application.id,
         debrief_call=debrief_call,
     )

@@ -27,11 +27,7 @@ async def _answer(
     clock: ClockDep,
     follow_up: FollowUp,
 ) -> FollowUpRead:
-    limit = await service.word_limit(session, idem.principal)
-    messages = await service.deliveries(session, idem.principal, follow_up)
-    body = FollowUpRead.of(
-        follow_up, follow_up.interview_id, follow_up.due_at, limit, clock.now(), messages
-    )
+    body = await service.read_of(session, idem.principal, clock, follow_up)
     return await idem.respond(response, body, etag=etag_of(follow_up.version))
 
 

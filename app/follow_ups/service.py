@@ -30,7 +30,7 @@ from app.core.errors import (
 )
 from app.core.records import reference_error
 from app.events.service import record_event
-from app.follow_ups.schemas import FollowUpSend
+from app.follow_ups.schemas import FollowUpRead, FollowUpSend
 from app.interviews.service import finished_interview, interviews, step_of
 from app.messages.service import Recipient, messages_about, queue_message
 from app.models import (
@@ -116,7 +116,7 @@ async def thank_agency(
     )
     session.add(follow_up)
     await session.flush()
-    _event(session, principal, clock, "follow_up.agency_thanked", follow_up)
+    await _event(session, principal, clock, "follow_up.agency_thanked", follow_up)
     return follow_up
 
 
@@ -134,7 +134,7 @@ async def request_direct_contact(
     follow_up.state, follow_up.direct_requested_at = FollowUpState.direct_requested, now
     follow_up.direct_request_reason, follow_up.updated_at = reason, now
     await session.flush()
-    _event(session, principal, clock, "follow_up.direct_contact_requested", follow_up)
+    await _event(session, principal, clock, "follow_up.direct_contact_requested", follow_up)
     return follow_up
 
 
@@ -163,7 +163,7 @@ async def decide_direct_contact(
     follow_up.updated_at = now
     await session.flush()
     verb = "approved" if approve else "declined"
-    _event(session, principal, clock, f"follow_up.direct_contact_{verb}", follow_up)
+    await _event(session, principal, clock, f"follow_up.direct_contact_{verb}", follow_up)
     return follow_up
 
 
@@ -201,7 +201,7 @@ async def send(
     follow_up.on_time, follow_up.updated_at = now <= follow_up.due_at, now
     await session.flush()
     await _queue_note(session, principal, clock, follow_up, application)
-    _event(
+    await _event(
         session,
         principal,
         clock,
@@ -331,7 +331,18 @@ async def _recipients(
     ]
 
 
-def _event(
+async def read_of(
+    session: AsyncSession, principal: Principal, clock: Clock, follow_up: FollowUp
+) -> FollowUpRead:
+    """The follow-up as `GET …/follow-up` answers it."""
+    limit = await word_limit(session, principal)
+    messages = await deliveries(session, principal, follow_up)
+    return FollowUpRead.of(
+        follow_up, follow_up.interview_id, follow_up.due_at, limit, clock.now(), messages
+    )
+
+
+async def _event(
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
@@ -345,6 +356,7 @@ def _event(
         clock,
         event_type,
         follow_up.id,
+        snapshot=await read_of(session, principal, clock, follow_up),
         application_id=follow_up.application_id,
         interview_id=str(follow_up.interview_id),
         **data,

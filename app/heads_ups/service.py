@@ -14,7 +14,7 @@ from app.core.pagination import PageParams, paginate
 from app.core.records import reference_error, referenced
 from app.decisions.service import open_application
 from app.events.service import record_event
-from app.heads_ups.schemas import HeadsUpCreate
+from app.heads_ups.schemas import HeadsUpCreate, HeadsUpRead
 from app.messages.service import Recipient, queue_message
 from app.models import (
     Message,
@@ -85,6 +85,7 @@ async def send_heads_up(
         clock,
         "heads_up.sent",
         heads_up.id,
+        snapshot=HeadsUpRead.of(heads_up, message.status if message else None),
         application_id=application.id,
         referee_id=str(referee.id),
     )

@@ -25,6 +25,7 @@ from app.core.etag import ensure_match
 from app.core.pagination import PageParams
 from app.core.records import RecordService, owned, referenced
 from app.events.service import record_event
+from app.interviews.schemas import InterviewRead
 from app.models import (
     CLOSED_STATUSES,
     Application,
@@ -44,6 +45,7 @@ StatusFilter = Literal["scheduled", "completed", "cancelled"]
 class InterviewService(RecordService[Interview]):
     model = Interview
     label = "interview"
+    read = InterviewRead
 
     def application_of(self, record: Interview) -> UUID | None:
         return record.application_id
@@ -193,6 +195,7 @@ class InterviewService(RecordService[Interview]):
             clock,
             "interview.cancelled",
             interview.id,
+            snapshot=InterviewRead.model_validate(interview),
             application_id=interview.application_id,
         )
 

@@ -16,6 +16,7 @@ from app.core.etag import ensure_match
 from app.core.ids import new_id
 from app.core.pagination import PageParams, paginate
 from app.events.service import record_event
+from app.messages.schemas import MessageRead
 from app.messages.templates import DEFAULTS, TemplateInvalid, render
 from app.models import (
     Application,
@@ -235,6 +236,7 @@ async def retry_message(
         clock,
         "message.requeued",
         message.id,
+        snapshot=MessageRead.model_validate(message),
         application_id=message.application_id,
         kind=str(message.kind),
     )

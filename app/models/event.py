@@ -21,6 +21,7 @@ class Event(TenantOwned, Base):
         ForeignKeyConstraint(["agency_id", "user_id"], ["app_user.agency_id", "app_user.id"]),
         ForeignKeyConstraint(["agency_id", "api_key_id"], ["api_key.agency_id", "api_key.id"]),
         Index(None, "agency_id", "txid", "id"),
+        Index(None, "occurred_at"),  # the retention sweep, across agencies
         Index(None, "agency_id", "application_id", "occurred_at"),
         Index(None, "agency_id", "object_id"),
     )
@@ -34,6 +35,10 @@ class Event(TenantOwned, Base):
     api_key_id: Mapped[UUID | None]
     request_id: Mapped[str | None] = mapped_column(String(128))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    """Details for the timeline: which fields changed, the route a note took, …"""
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """The object as its `GET` returned it at that moment (the feed's and webhooks' `data`);
+    emptied once the event is older than the feed keeps (its personal data goes with it)."""
     txid: Mapped[int] = mapped_column(
         BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint")
     )

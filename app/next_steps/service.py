@@ -11,7 +11,7 @@ from app.core.etag import ensure_match
 from app.events.service import record_event
 from app.interviews.service import finished_interview, interviews, step_of
 from app.models import NextSteps
-from app.next_steps.schemas import NextStepsWrite
+from app.next_steps.schemas import NextStepsRead, NextStepsWrite
 
 
 async def get_next_steps(
@@ -68,6 +68,7 @@ async def record_next_steps(
         clock,
         "next_steps.recorded" if created else "next_steps.updated",
         steps.id,
+        snapshot=NextStepsRead.model_validate(steps),
         application_id=application.id,
         interview_id=str(interview.id),
     )

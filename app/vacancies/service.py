@@ -9,11 +9,13 @@ from app.core.clock import Clock
 from app.core.errors import InUse
 from app.core.records import RecordService, any_exists, reference_error, referenced
 from app.models import Application, Client, ClientContact, Vacancy
+from app.vacancies.schemas import VacancyRead
 
 
 class VacancyService(RecordService[Vacancy]):
     model = Vacancy
     label = "vacancy"
+    read = VacancyRead
 
     async def check(
         self,
