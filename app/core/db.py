@@ -17,6 +17,7 @@ from app.core.ids import AgencyId
 ASYNC_DRIVER = "asyncpg"
 SYNC_DRIVER = "psycopg"
 TENANT_SETTING = "app.agency_id"
+IDLE_IN_TRANSACTION_TIMEOUT_MS = "60000"
 
 
 def to_sqlalchemy_url(url: str | URL, driver: str = ASYNC_DRIVER) -> URL:
@@ -41,7 +42,14 @@ def create_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 10
         # No pre-ping: it costs a round trip on every checkout (measured in bench/records.py);
         # recycling connections bounds how stale one can get instead.
         pool_recycle=300,
-        connect_args={"server_settings": {"application_name": "afterview"}},
+        connect_args={
+            "server_settings": {
+                "application_name": "afterview",
+                # A transaction left open holds back every reader of the event feed (it serves
+                # only what is below the oldest running transaction): never let one linger.
+                "idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_TIMEOUT_MS,
+            }
+        },
     )
 
 
