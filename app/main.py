@@ -38,6 +38,7 @@ from app.next_steps.router import router as next_steps_router
 from app.reports.router import router as reports_router
 from app.users.router import router as users_router
 from app.vacancies.router import router as vacancies_router
+from app.webhooks.router import router as webhooks_router
 from app.worklist.router import router as worklist_router
 
 log = structlog.get_logger(__name__)
@@ -132,6 +133,7 @@ def create_app(
         worklist_router,
         reports_router,
         messages_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app

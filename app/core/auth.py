@@ -181,14 +181,17 @@ async def require_admin(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-async def require_user_manager(principal: CurrentPrincipal) -> Principal:
-    """Admins; or API keys with `users:write` (provisioning consultants from an HR system or
-    ATS; the service keeps keys away from admin accounts)."""
-    if principal.is_admin or Scope.users_write.value in principal.scopes:
-        return principal
-    if principal.is_person:
-        raise Forbidden("Only an agency admin may manage users.")
-    raise InsufficientScope("This API key lacks: users:write.")
+def admin_or(scope: Scope, what: str) -> object:
+    """Admins (people), or API keys holding `scope`."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.is_admin or scope.value in principal.scopes:
+            return principal
+        if principal.is_person:
+            raise Forbidden(f"Only an agency admin may manage {what}.")
+        raise InsufficientScope(f"This API key lacks: {scope.value}.")
+
+    return Depends(dependency)
 
 
 def allow(*scopes: Scope) -> object:
@@ -204,7 +207,10 @@ def allow(*scopes: Scope) -> object:
 
 
 Admin = Annotated[Principal, Depends(require_admin)]
-UserManager = Annotated[Principal, Depends(require_user_manager)]
+# Admins; or API keys with `users:write` (provisioning consultants from an HR system or ATS;
+# the service keeps keys away from admin accounts).
+UserManager = Annotated[Principal, admin_or(Scope.users_write, "users")]
+WebhookManager = Annotated[Principal, admin_or(Scope.webhooks_manage, "webhooks")]
 UsersReader = Annotated[Principal, allow(Scope.users_read)]
 RecordsReader = Annotated[Principal, allow(Scope.records_read)]
 RecordsWriter = Annotated[Principal, allow(Scope.records_write)]

@@ -310,6 +310,18 @@ class CursorExpired(Problem):
     )
 
 
+class WebhookUrlRefused(Problem):
+    slug, status, title = (
+        "webhook-url-refused",
+        422,
+        "Webhooks go only to public https addresses",
+    )
+
+
+class DeliveryPending(Problem):
+    slug, status, title = "delivery-pending", 409, "The delivery is still being attempted"
+
+
 class MessageNotFailed(Problem):
     slug, status, title = "message-not-failed", 409, "Only a failed message can be retried"
 

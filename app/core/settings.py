@@ -1,5 +1,6 @@
 """Process settings, read once from the environment."""
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,6 +68,16 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     worker_batch_size: int = Field(default=100, ge=1, le=10_000)
+    webhook_retry_schedule: str = Field(
+        default="5s,5m,30m,2h,5h,10h,10h",
+        pattern=r"^\s*\d+[smhd]\s*(,\s*\d+[smhd]\s*)*$",
+        description="Delays between webhook attempts (`s`, `m`, `h`, `d`): one retry each.",
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback, private and link-local addresses (and "
+        "plain http): for development only.",
+    )
     event_retention_days: int = Field(
         default=30,
         ge=30,
@@ -80,6 +91,12 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def webhook_retry_delays(self) -> tuple[timedelta, ...]:
+        unit = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+        steps = [step.strip() for step in self.webhook_retry_schedule.split(",")]
+        return tuple(timedelta(seconds=int(step[:-1]) * unit[step[-1]]) for step in steps)
 
 
 @lru_cache

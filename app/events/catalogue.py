@@ -56,7 +56,15 @@ CATALOGUE: dict[str, str] = {
     "message.failed": f"{_MESSAGE}: gave up (permanent failure or out of attempts)",
     "message.cancelled": f"{_MESSAGE}: not sent (a withdrawal, or no consent when it was due)",
     "message.requeued": f"{_MESSAGE}: a failed message queued again",
+    "webhook.test": "Webhook endpoint (`GET /v1/webhook-endpoints/{id}`): a test delivery was "
+    "asked for (`POST …/test`); sent to that endpoint only",
 }
+OBJECTS = frozenset(kind.split(".", 1)[0] for kind in CATALOGUE)
+
+
+def unknown_types(types: list[str]) -> list[str]:
+    """Those of `types` that are neither a catalogued type nor `<object>.*` of a known object."""
+    return [t for t in types if t not in CATALOGUE and not (t.endswith(".*") and t[:-2] in OBJECTS)]
 
 
 def catalogue_markdown() -> str:

@@ -9,13 +9,12 @@ from app.core.auth import EventsReader, WorkflowReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import FieldError, ValidationFailed
 from app.core.pagination import Page, PageQuery
-from app.events.catalogue import CATALOGUE, catalogue_markdown
+from app.events.catalogue import catalogue_markdown, unknown_types
 from app.events.schemas import EventPage, EventRead, TimelineEntry
 from app.events.service import FeedPosition, application_timeline, feed
 
 router = APIRouter(tags=["Pipeline"])
 feed_router = APIRouter(tags=["Integrations"])
-OBJECTS = {kind.split(".", 1)[0] for kind in CATALOGUE}
 
 FEED_DESCRIPTION = f"""
 Every change to your agency's records and workflow steps, oldest first, for an integration to
@@ -36,9 +35,7 @@ def _types(raw: str | None) -> list[str]:
     if not raw:
         return []
     wanted = [t.strip() for t in raw.split(",") if t.strip()]
-    unknown = [
-        t for t in wanted if t not in CATALOGUE and not (t.endswith(".*") and t[:-2] in OBJECTS)
-    ]
+    unknown = unknown_types(wanted)
     if unknown:
         message = f"not in the event catalogue: {', '.join(unknown)}"
         raise ValidationFailed(

@@ -22,6 +22,7 @@ from app.models.pipeline import (
 )
 from app.models.schedule import ScheduledRun
 from app.models.user import Role, User
+from app.models.webhook import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.workflow import (
     AnswerQuality,
     Debrief,
@@ -55,6 +56,7 @@ __all__ = [
     "DebriefQuestion",
     "Decision",
     "DecisionKind",
+    "DeliveryState",
     "Event",
     "FeedbackRequest",
     "FeedbackState",
@@ -81,4 +83,7 @@ __all__ = [
     "ScheduledRun",
     "User",
     "Vacancy",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -22,6 +22,7 @@ class MessageKind(StrEnum):
     feedback_chase = "feedback_chase"
     feedback_release = "feedback_release"
     daily_digest = "daily_digest"
+    webhook_disabled = "webhook_disabled"
 
 
 class MessageStatus(StrEnum):
