@@ -9,8 +9,10 @@ from app.core.db import create_engine, session_factory, to_libpq_url
 from app.core.settings import Settings
 from app.delivery.mail import Mailbox, MailboxTransport, SmtpConfig, SmtpTransport, Transport
 from app.delivery.outbox import RetryPolicy
+from app.delivery.webhooks import WebhookPolicy
 from app.delivery.worker import Worker, WorkerOptions
 from app.feedback.links import FeedbackLinks
+from app.webhooks.secrets import WebhookSecrets
 
 LOCAL_SENDER = Mailbox("Afterview", "afterview@localhost")
 
@@ -57,7 +59,18 @@ def default_sender(settings: Settings) -> Mailbox:
     return LOCAL_SENDER
 
 
-def worker_options(settings: Settings) -> WorkerOptions:
+def worker_options(settings: Settings, jwt_secret: str | None = None) -> WorkerOptions:
+    """The worker's options; it sends webhooks once it knows the server secret they are
+    signed with."""
+    hooks = (
+        WebhookPolicy(
+            WebhookSecrets(jwt_secret),
+            settings.webhook_retry_delays,
+            settings.webhooks_allow_private,
+        )
+        if jwt_secret
+        else None
+    )
     return WorkerOptions(
         default_sender=default_sender(settings),
         retry=RetryPolicy(settings.mail_max_attempts, settings.mail_retry_base_seconds),
@@ -66,6 +79,7 @@ def worker_options(settings: Settings) -> WorkerOptions:
         concurrency=settings.worker_concurrency,
         poll_seconds=settings.worker_poll_seconds,
         event_retention=timedelta(days=settings.event_retention_days),
+        webhook_policy=hooks,
     )
 
 
@@ -91,7 +105,7 @@ async def run_worker(
             transport_for(settings),
             clock or SystemClock(),
             FeedbackLinks(jwt_secret, public_url),
-            worker_options(settings),
+            worker_options(settings, jwt_secret),
         )
         await worker.run(stop, to_libpq_url(runtime_url))
     finally:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
+import httpx
 import structlog
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.auth import worker_principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
-from app.delivery import outbox
+from app.delivery import outbox, webhooks
 from app.delivery.mail import DeliveryFailed, Mailbox, Transport
 from app.delivery.schedule import DEFAULT_EVENT_RETENTION, ScheduleReport, run_schedule
 from app.feedback.links import FeedbackLinks
@@ -42,6 +43,8 @@ class WorkerOptions:
     poll_seconds: float = 5.0
     schedule_interval_seconds: float = SCHEDULE_INTERVAL_SECONDS
     event_retention: timedelta = DEFAULT_EVENT_RETENTION
+    webhook_policy: webhooks.WebhookPolicy | None = None
+    """None: this worker sends mail only."""
 
 
 class Worker:
@@ -62,16 +65,33 @@ class Worker:
         self.options = options
         self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self._sending = asyncio.Semaphore(options.concurrency)
+        self.http = httpx.AsyncClient(
+            timeout=webhooks.TIMEOUT_SECONDS,
+            follow_redirects=False,
+            trust_env=False,  # no proxy from the environment: the address was vetted
+            limits=httpx.Limits(max_connections=options.concurrency),
+        )
 
     async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
-        """Claim one batch of due messages and settle each. Returns how many were claimed."""
+        """Claim one batch of due messages (and webhook deliveries) and settle each. Returns
+        how many were claimed."""
+        now, batch, lease = self.clock.now(), self.options.batch_size, self.options.lease_seconds
         async with self.sessions() as session, session.begin():
-            claims = await outbox.claim_due(
-                session, self.clock.now(), self.options.batch_size, self.options.lease_seconds
+            claims = await outbox.claim_due(session, now, batch, lease)
+            hooks = (
+                await webhooks.claim_due(session, now, batch, lease)
+                if self.options.webhook_policy
+                else []
             )
-        if claims:
-            await asyncio.gather(*(self._deliver(claim, stop) for claim in claims))
-        return len(claims)
+        await asyncio.gather(
+            *(self._deliver(claim, stop) for claim in claims),
+            *(self._deliver_webhook(hook, stop) for hook in hooks),
+        )
+        return len(claims) + len(hooks)
+
+    async def close(self) -> None:
+        await self.transport.close()
+        await self.http.aclose()
 
     async def deliver_all(self, stop: asyncio.Event | None = None) -> int:
         """Deliver until nothing is due (or `stop` is set). Returns how many were claimed."""
@@ -114,7 +134,7 @@ class Worker:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
-            await self.transport.close()
+            await self.close()
 
     async def _deliver(self, claim: outbox.Claim, stop: asyncio.Event | None) -> None:
         async with self._sending:
@@ -160,6 +180,42 @@ class Worker:
             status=str(status),
             error=failure.reason if failure else None,
         )
+
+    async def _deliver_webhook(
+        self, claim: webhooks.WebhookClaim, stop: asyncio.Event | None
+    ) -> None:
+        policy = self.options.webhook_policy
+        assert policy is not None
+        principal = worker_principal(claim.agency_id)
+        async with self._sending:
+            try:
+                if stop is not None and stop.is_set():
+                    async with tenant_transaction(self.sessions, claim.agency_id) as session:
+                        await webhooks.release(session, principal, claim)
+                    return
+                async with tenant_transaction(self.sessions, claim.agency_id) as session:
+                    request = await webhooks.prepare(session, principal, self.clock, claim, policy)
+                if request is None:
+                    return
+                answer = await webhooks.post(self.http, request, policy.allow_private)
+                async with tenant_transaction(self.sessions, claim.agency_id) as session:
+                    state = await webhooks.finish(
+                        session, principal, self.clock, claim, answer, policy
+                    )
+                log.info(
+                    "webhook",
+                    delivery_id=str(claim.delivery_id),
+                    agency_id=str(claim.agency_id),
+                    state=str(state),
+                    status_code=answer.status_code,
+                    error=answer.error,
+                )
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning(
+                    "webhook_interrupted",
+                    delivery_id=str(claim.delivery_id),
+                    error=f"{type(exc).__name__}: {exc}",
+                )
 
     async def _release(self, claim: outbox.Claim) -> None:
         async with tenant_transaction(self.sessions, claim.agency_id) as session:

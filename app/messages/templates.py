@@ -146,6 +146,22 @@ DEFAULTS: dict[MessageKind, TemplateSpec] = {
             ],
         },
     ),
+    MessageKind.webhook_disabled: TemplateSpec(
+        "A webhook endpoint was disabled: {{ endpoint_url }}",
+        "Dear {{ recipient_name }},\n\nEvery delivery to {{ endpoint_url }}"
+        "{% if endpoint_description %} ({{ endpoint_description }}){% endif %} has failed since "
+        "{{ failing_since }}, so Afterview stopped sending to it. Nothing is lost: the events "
+        "stay in the event feed (GET /v1/events). Fix the receiver, then enable the endpoint "
+        "again (PATCH /v1/webhook-endpoints/{id} with enabled: true) and retry the deliveries "
+        "you need.\n\n{{ agency_name }}",
+        {
+            "agency_name": "Northbridge Talent",
+            "recipient_name": "Priya Shah",
+            "endpoint_url": "https://ats.example.com/hooks/afterview",
+            "endpoint_description": "Our ATS",
+            "failing_since": "Mon 30 Nov 2026 09:00",
+        },
+    ),
 }
 
 _environment = ImmutableSandboxedEnvironment(

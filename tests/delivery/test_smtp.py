@@ -91,7 +91,7 @@ async def test_a_direct_follow_up_reaches_each_interviewer_from_the_agency(
     with smtp_sink() as sink:
         worker = make_worker(agency_a.app, clock, smtp(sink.url))
         assert await worker.deliver_all() == 2
-        await worker.transport.close()
+        await worker.close()
 
     rows = await outbox_rows(agency_a, application_id=UUID(scene.application["id"]))
     received = {r.recipients: r for r in sink.snapshot()}
@@ -144,7 +144,7 @@ async def test_a_greylisting_451_is_retried_later_and_then_delivered(
         assert await worker.deliver_all() == 0  # not due yet
         clock.set(deferred.next_attempt_at)
         assert await worker.deliver_all() == 1
-        await worker.transport.close()
+        await worker.close()
 
     sent = await outbox_row(agency_a, message.id)
     assert (sent.status, sent.attempts, sent.sent_at) == (MessageStatus.sent, 2, clock.now())
@@ -187,7 +187,7 @@ async def test_a_550_fails_at_once_and_a_consultant_can_retry_it(
         assert retried.status_code == 200, retried.text
         assert (retried.json()["status"], retried.json()["attempts"]) == ("queued", 0)
         assert await worker.deliver_all() == 1
-        await worker.transport.close()
+        await worker.close()
 
     assert (await outbox_row(agency_a, message.id)).status == MessageStatus.sent
     assert [r.message_id for r in sink.snapshot()] == [message.message_id_header]
@@ -208,7 +208,7 @@ async def test_transient_failures_give_up_after_the_last_attempt(
             if attempt < 3:
                 assert row.status == MessageStatus.queued and row.next_attempt_at is not None
                 clock.set(row.next_attempt_at)
-        await worker.transport.close()
+        await worker.close()
     assert row.status == MessageStatus.failed and row.next_attempt_at is None
     assert sink.offered[message.message_id_header] == 3
 
@@ -278,7 +278,7 @@ async def test_a_worker_that_died_holding_a_message_loses_it_when_the_lease_runs
         assert (await outbox_row(agency_a, message.id)).status == MessageStatus.sending
         clock.set(clock.now() + timedelta(seconds=300))
         assert await worker.deliver_all() == 1
-        await worker.transport.close()
+        await worker.close()
 
     row = await outbox_row(agency_a, message.id)
     assert (row.status, row.attempts, row.lease_token) == (MessageStatus.sent, 2, None)
