@@ -7,7 +7,7 @@ with the same `webhook-id` (the event's id), so the receiver can drop the copy."
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
 from app.core.auth import Principal
-from app.core.clock import Clock
+from app.core.clock import Clock, SystemClock
 from app.core.ids import AgencyId, new_id
 from app.messages.service import Recipient, queue_message
 from app.models import (
@@ -57,6 +57,9 @@ class WebhookPolicy:
     secrets: WebhookSecrets
     retry_delays: tuple[timedelta, ...]
     allow_private: bool
+    wall_clock: Clock = field(default_factory=SystemClock)
+    """`webhook-timestamp` is when the request leaves, by the real clock: receivers hold it
+    against theirs to refuse replays."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ async def prepare(
         select(Event).where(Event.agency_id == principal.agency_id, Event.id == delivery.event_id)
     )
     assert event is not None  # the composite foreign key guarantees it
-    now = clock.now()
+    now, sent_at = clock.now(), policy.wall_clock.now()
     body = json.dumps(
         {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": event.snapshot},
         separators=(",", ":"),
@@ -120,8 +123,8 @@ async def prepare(
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": policy.secrets.signature(endpoint, now, message_id, now, body),
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": policy.secrets.signature(endpoint, now, message_id, sent_at, body),
     }
     return Post(endpoint.url, headers, body)
 

@@ -40,8 +40,7 @@ ConfigDep = Annotated[service.WebhookConfig, Depends(_config)]
 
 
 def _with_secret(endpoint: object, secret: str) -> WebhookEndpointWithSecret:
-    read = WebhookEndpointRead.model_validate(endpoint)
-    return WebhookEndpointWithSecret.model_validate({**read.model_dump(), "secret": secret})
+    return WebhookEndpointWithSecret.model_validate(endpoint).model_copy(update={"secret": secret})
 
 
 @router.get("", summary="Your agency's webhook endpoints (admins, or keys with webhooks:manage)")

@@ -122,8 +122,9 @@ class WebhookEndpointWithSecret(WebhookEndpointRead):
     }
 
     secret: str | None = Field(
+        default=None,
         description="`whsec_…`: verify each delivery's `webhook-signature` with it (Standard "
-        "Webhooks libraries do). Null on an idempotent replay."
+        "Webhooks libraries do). Null on an idempotent replay.",
     )
 
 

@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator, Iterator
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from psycopg import sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.clock import FixedClock
 from app.core.db import create_engine
 from app.core.provision import DatabaseUrls, migrate, with_credentials
-from tests.conftest import TEST_OWNER, TEST_RUNTIME, TestDatabase
+from app.core.settings import Settings
+from app.main import create_app
+from tests.conftest import JWT_SECRET, TEST_OWNER, TEST_RUNTIME, TestDatabase
 
 
 @pytest.fixture(scope="package")
@@ -51,3 +55,15 @@ async def engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_urls.runtime, pool_size=5, max_overflow=10)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> FastAPI:
+    """The app as the other tests have it, except that webhooks may go to loopback (where the
+    tests' receiver listens)."""
+    settings = Settings(
+        database_url=database_urls.runtime,
+        public_url="http://afterview.test",
+        webhooks_allow_private=True,
+    )
+    return create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock)

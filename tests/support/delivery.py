@@ -11,11 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
 from app.core.ids import AgencyId
+from app.core.settings import Settings
 from app.delivery.mail import Mailbox, Transport
 from app.delivery.outbox import RetryPolicy
+from app.delivery.webhooks import WebhookPolicy
 from app.delivery.worker import Worker, WorkerOptions
 from app.feedback.links import FeedbackLinks
 from app.models import Message
+from app.webhooks.secrets import WebhookSecrets
 from tests.support.tenants import Tenant
 
 DEFAULT_SENDER = Mailbox("Afterview Test", "noreply@afterview.test")
@@ -31,7 +34,17 @@ def make_worker(
 ) -> Worker:
     """A worker on the app's database (or its own `sessions`) and clock; `options` override
     WorkerOptions."""
-    settings = {"default_sender": DEFAULT_SENDER, "retry": RETRY, **options}
+    hooks = WebhookPolicy(
+        WebhookSecrets(app.state.jwt_secret),
+        Settings().webhook_retry_delays,
+        allow_private=app.state.settings.webhooks_allow_private,
+    )
+    settings = {
+        "default_sender": DEFAULT_SENDER,
+        "retry": RETRY,
+        "webhook_policy": hooks,
+        **options,
+    }
     return Worker(
         sessions or app.state.sessions,
         transport,
