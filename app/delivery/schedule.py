@@ -1,5 +1,6 @@
 """The schedule the worker runs by itself: feedback chases and link expiry, the daily digest,
-and sweeping what has expired (idempotency keys; event snapshots past the feed's retention).
+and sweeping what has expired (idempotency keys, finished webhook deliveries, event snapshots
+past the feed's retention).
 
 Each due item is handled at most once however many workers run: chases lock their rows (SKIP
 LOCKED) and carry one dedupe key each; a digest day is claimed by inserting its `scheduled_run`
@@ -25,6 +26,8 @@ log = structlog.get_logger("afterview.schedule")
 SWEEP_BATCH = 5_000
 SCHEDULED_RUNS_KEPT = timedelta(days=30)
 DEFAULT_EVENT_RETENTION = timedelta(days=30)
+WEBHOOK_DELIVERIES_KEPT = timedelta(days=30)
+"""Finished deliveries (and their attempts) are kept this long; the events stay in the feed."""
 
 
 @dataclass
@@ -74,6 +77,10 @@ async def run_schedule(
         await session.execute(
             text("SELECT sweep_scheduled_runs(:before, :n)"),
             {"before": now - SCHEDULED_RUNS_KEPT, "n": SWEEP_BATCH},
+        )
+        await session.execute(
+            text("SELECT sweep_webhook_deliveries(:before, :n)"),
+            {"before": now - WEBHOOK_DELIVERIES_KEPT, "n": SWEEP_BATCH},
         )
         report.event_snapshots_purged = int(
             await session.scalar(

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,8 +22,9 @@ from app.core.provision import DatabaseUrls
 from app.delivery.mail import MailboxTransport
 from app.delivery.schedule import ScheduleReport
 from app.delivery.worker import Worker
-from app.models import IdempotencyKey, MessageStatus, ScheduledRun
+from app.models import Event, IdempotencyKey, MessageStatus, ScheduledRun, WebhookDelivery
 from tests.support.delivery import make_worker, outbox_rows
+from tests.support.receiver import webhook_receiver
 from tests.support.records import list_items
 from tests.support.tenants import Tenant
 from tests.test_feedback import api_client
@@ -57,13 +60,9 @@ def racers(
 async def race(racers: list[Worker]) -> ScheduleReport:
     """All of them run the schedule at once; their reports, added up."""
     reports = await asyncio.gather(*(worker.run_schedule() for worker in racers))
-    total = ScheduleReport()
-    for report in reports:
-        total.chases += report.chases
-        total.digests += report.digests
-        total.idempotency_keys_swept += report.idempotency_keys_swept
-        total.failed_agencies += report.failed_agencies
-    return total
+    return ScheduleReport(
+        **{name: sum(getattr(r, name) for r in reports) for name in vars(ScheduleReport())}
+    )
 
 
 def at(value: str) -> datetime:
@@ -175,18 +174,25 @@ async def test_the_daily_digest_goes_out_once_at_eight_local_to_those_who_want_i
     assert all(r.message_id_header and r.reply_to_address is None for r in rows)
 
 
-async def test_expired_idempotency_keys_are_swept(
+async def test_what_expires_is_swept(
     agency_a: Tenant,
     clock: FixedClock,
     racers: list[Worker],
 ) -> None:
+    """Idempotency keys after 48 h; digest days, finished webhook deliveries and the events'
+    snapshots after 30 days (the events themselves stay, for the timeline)."""
     api = await api_client(agency_a)
-    response = await api.post(
-        "/v1/clients", json={"name": "Harbour Logistics"}, headers={"Idempotency-Key": "k-1"}
-    )
-    assert response.status_code == 201, response.text
+    with webhook_receiver() as receiver:
+        hook = await api.post("/v1/webhook-endpoints", json={"url": receiver.url})
+        assert hook.status_code == 201, hook.text
+        response = await api.post(
+            "/v1/clients", json={"name": "Harbour Logistics"}, headers={"Idempotency-Key": "k-1"}
+        )
+        assert response.status_code == 201, response.text
+        assert sum([await worker.deliver_all() for worker in racers]) == 1
+    assert receiver.snapshot()[0].body["data"]["id"] == response.json()["id"]
 
-    async def stored(model: type[IdempotencyKey | ScheduledRun] = IdempotencyKey) -> int:
+    async def stored(model: type[Any] = IdempotencyKey) -> int:
         async with tenant_transaction(
             agency_a.app.state.sessions, AgencyId(agency_a.agency_id)
         ) as session:
@@ -214,6 +220,21 @@ async def test_expired_idempotency_keys_are_swept(
     await race(racers)
     recorded = await stored(ScheduledRun)
     assert recorded >= 1
+    assert await stored(WebhookDelivery) == 2  # the first delivered; the replay's still due
     clock.set(ten + timedelta(days=31))
-    await race(racers)
+    swept = await race(racers)
     assert await stored(ScheduledRun) == 1  # only today's
+    assert await stored(WebhookDelivery) == 1  # a delivery still due is never swept
+    assert swept.event_snapshots_purged >= 2  # the endpoint's client, and the replay's
+    async with tenant_transaction(
+        agency_a.app.state.sessions, AgencyId(agency_a.agency_id)
+    ) as session:
+        snapshots = (
+            await session.scalars(
+                select(Event.snapshot).where(
+                    Event.agency_id == agency_a.agency_id,
+                    Event.object_id == UUID(response.json()["id"]),
+                )
+            )
+        ).all()
+    assert snapshots == [None]
