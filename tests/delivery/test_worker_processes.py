@@ -2,6 +2,7 @@
 outbox, one killed mid-send, the wake-up at commit, and the refusals at start."""
 
 import asyncio
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from app.messages.service import message_id_header
 from app.models import Message, MessageKind, MessageStatus, RecipientType
 from tests.conftest import JWT_SECRET, TestDatabase
 from tests.support.processes import WorkerProcess, cli_env, run_cli
+from tests.support.receiver import webhook_receiver
+from tests.support.records import make_candidate
 from tests.support.smtp import ACCEPT, SmtpSink, smtp_sink
 from tests.support.tenants import Tenant
 
@@ -304,3 +307,54 @@ def test_the_worker_refuses_to_start_without_somewhere_to_send_mail(
     assert result.stderr.strip() == (
         "afterview: refusing to start the worker: set AFTERVIEW_PUBLIC_URL (the base of links)"
     )
+
+
+async def test_a_worker_killed_mid_webhook_leads_to_one_redelivery_with_the_same_id(
+    agency_a: Tenant,
+    clock: FixedClock,
+    database_urls: DatabaseUrls,
+    tmp_path: Path,
+) -> None:
+    """The receiver holds the first request open; the worker sending it is killed. Its lease
+    runs out and a second worker delivers the same event again: never lost, same webhook-id."""
+    entered, release = threading.Event(), threading.Event()
+
+    def hold_the_first(_webhook_id: str, seen: int) -> int:
+        if seen == 0:
+            entered.set()
+            release.wait(30)
+        return 200
+
+    with webhook_receiver(hold_the_first) as receiver, smtp_sink() as sink:
+        created = await agency_a.admin.post("/v1/webhook-endpoints", json={"url": receiver.url})
+        assert created.status_code == 201, created.text
+        receiver.secrets.append(created.json()["secret"])
+        candidate = await make_candidate(agency_a)
+        env = worker_env(
+            database_urls,
+            sink,
+            AFTERVIEW_WEBHOOKS_ALLOW_PRIVATE="true",
+            AFTERVIEW_WORKER_LEASE_SECONDS="2",
+        )
+        with WorkerProcess(env, tmp_path / "logs", "first") as first:
+            assert entered.wait(30), first.output()
+            first.kill()
+        release.set()  # the dead worker's request is answered; nobody reads the answer
+        with WorkerProcess(env, tmp_path / "logs", "second") as second:
+            assert receiver.wait_for(2, timeout=30), second.output()
+            path = f"/v1/webhook-endpoints/{created.json()['id']}/deliveries"
+
+            async def delivered() -> bool:
+                items = (await agency_a.admin.get(path)).json()["items"]
+                return bool(items) and items[0]["state"] == "succeeded"
+
+            await wait_until(delivered, 15, "the redelivery recorded")
+            assert second.stop() == 0
+
+    first_try, second_try = receiver.snapshot()
+    assert first_try.webhook_id == second_try.webhook_id
+    assert first_try.body == second_try.body
+    assert second_try.body["data"] == candidate
+    assert first_try.verified_by == second_try.verified_by == (created.json()["secret"],)
+    (record,) = (await agency_a.admin.get(path)).json()["items"]
+    assert (record["attempt"], len(record["attempts"])) == (2, 1)  # the dead one left no record
