@@ -3,9 +3,12 @@
 import os
 import secrets
 import statistics
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from app.core.provision import (
@@ -50,3 +53,35 @@ def summarize(label: str, seconds: Sequence[float], wall: float) -> str:
         f"{label:<44} n={len(ms):>6}  median={statistics.median(ms):7.3f} ms  "
         f"p99={p99:7.3f} ms  rps={len(ms) / wall:9.1f}"
     )
+
+
+@contextmanager
+def worker_processes(count: int, env: dict[str, str], logs: Path, label: str) -> Iterator[None]:
+    """`count` `afterview worker` processes, started and listening before the measurement,
+    stopped after; each one's output in `logs/<label>-<count>-<n>.log`."""
+    with ExitStack() as stack:
+        procs, paths = [], [logs / f"{label}-{count}-{n}.log" for n in range(count)]
+        for path in paths:
+            out = stack.enter_context(path.open("wb"))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "app.cli", "worker"],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        try:
+            deadline = time.monotonic() + 60
+            for proc, path in zip(procs, paths, strict=True):
+                while "Afterview worker:" not in path.read_text(errors="replace"):
+                    assert proc.poll() is None, path.read_text(errors="replace")
+                    assert time.monotonic() < deadline, "a worker did not start"
+                    time.sleep(0.05)
+            time.sleep(2)  # each past its first (empty) pass, listening
+            yield
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=60)

@@ -10,11 +10,7 @@ Workers are started first and left idle; the clock starts at the commit that que
 
 import argparse
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -22,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.db import to_libpq_url
 from app.core.provision import DatabaseUrls
-from bench.common import bench_server
+from bench.common import bench_server, worker_processes
 from tests.support.smtp import SmtpSink, smtp_sink
 
 JWT_SECRET = "bench-" + "x" * 40
@@ -91,42 +87,10 @@ def worker_env(urls: DatabaseUrls, sink: SmtpSink) -> dict[str, str]:
     }
 
 
-@contextmanager
-def workers(count: int, env: dict[str, str], logs: Path) -> Iterator[None]:
-    """`count` worker processes, started and listening before the measurement; stopped after."""
-    with ExitStack() as stack:
-        procs = []
-        for n in range(count):
-            out = stack.enter_context((logs / f"worker-{count}-{n}.log").open("wb"))
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "app.cli", "worker"],
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        try:
-            deadline = time.monotonic() + 60
-            for n, proc in enumerate(procs):
-                log = logs / f"worker-{count}-{n}.log"
-                while "Afterview worker:" not in log.read_text(errors="replace"):
-                    assert proc.poll() is None, log.read_text(errors="replace")
-                    assert time.monotonic() < deadline, "a worker did not start"
-                    time.sleep(0.05)
-            time.sleep(2)  # each past its first (empty) pass, listening
-            yield
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                proc.wait(timeout=60)
-
-
 def throughput(
     urls: DatabaseUrls, superuser: str, count: int, worker_count: int, logs: Path
 ) -> float:
-    with smtp_sink() as sink, workers(worker_count, worker_env(urls, sink), logs):
+    with smtp_sink() as sink, worker_processes(worker_count, worker_env(urls, sink), logs, "mail"):
         with psycopg.connect(superuser, autocommit=True) as conn:
             queue(conn, count)
             started = time.perf_counter()

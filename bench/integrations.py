@@ -17,8 +17,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,7 +27,7 @@ from app.agency.service import create_agency
 from app.core.clock import SystemClock
 from app.core.db import create_engine, session_factory, to_libpq_url
 from app.core.provision import DatabaseUrls
-from bench.common import bench_server
+from bench.common import bench_server, worker_processes
 from bench.records import free_port, wait_ready
 from tests.support.receiver import webhook_receiver
 
@@ -62,37 +60,6 @@ def superuser_on(superuser_url: str, urls: DatabaseUrls) -> str:
     return to_libpq_url(make_url(superuser_url).set(database=make_url(urls.runtime).database))
 
 
-@contextmanager
-def workers(count: int, env: dict[str, str], logs: Path) -> Iterator[None]:
-    with ExitStack() as stack:
-        procs = []
-        for n in range(count):
-            out = stack.enter_context((logs / f"hooks-{count}-{n}.log").open("wb"))
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "app.cli", "worker"],
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        try:
-            deadline = time.monotonic() + 60
-            for n, proc in enumerate(procs):
-                log = logs / f"hooks-{count}-{n}.log"
-                while "Afterview worker:" not in log.read_text(errors="replace"):
-                    assert proc.poll() is None, log.read_text(errors="replace")
-                    assert time.monotonic() < deadline, "a worker did not start"
-                    time.sleep(0.05)
-            time.sleep(2)
-            yield
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                proc.wait(timeout=60)
-
-
 def worker_env(urls: DatabaseUrls, logs: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
     return {
@@ -109,7 +76,10 @@ def worker_env(urls: DatabaseUrls, logs: Path) -> dict[str, str]:
 def deliveries_per_second(
     urls: DatabaseUrls, superuser: str, count: int, worker_count: int, logs: Path
 ) -> None:
-    with webhook_receiver() as receiver, workers(worker_count, worker_env(urls, logs), logs):
+    with (
+        webhook_receiver() as receiver,
+        worker_processes(worker_count, worker_env(urls, logs), logs, "hooks"),
+    ):
         with psycopg.connect(superuser, autocommit=True) as conn:
             conn.execute("DELETE FROM webhook_endpoint")
             conn.execute(SEED_ENDPOINTS, {"url": receiver.url, "count": ENDPOINT_AGENCIES})
@@ -178,7 +148,7 @@ async def measure_feed(base: str, requests: int) -> None:
         pages: list[float] = []
         after: str | None = None
         head = ""
-        while len(pages) < requests:
+        while True:  # follow `next` to the head, timing every page
             t0 = time.perf_counter()
             response = await client.get(
                 "/v1/events", params={"limit": 100, **({"after": after} if after else {})}
