@@ -15,7 +15,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.tenancy import disable_tenant_rls, enable_tenant_rls
+from migrations.tenancy import (
+    create_definer_functions,
+    create_worker_policies,
+    disable_tenant_rls,
+    drop_functions,
+    drop_worker_policies,
+    enable_tenant_rls,
+)
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -229,15 +236,8 @@ def upgrade() -> None:
         ),
     )
     enable_tenant_rls("scheduled_run")
-    for table, command in WORKER_POLICIES:
-        check = " WITH CHECK (true)" if command == "UPDATE" else ""
-        op.execute(
-            f"CREATE POLICY worker_{command.lower()} ON {table} FOR {command} "
-            f"TO CURRENT_USER USING (true){check}"
-        )
-    for signature, body in FUNCTIONS.items():
-        op.execute(body)
-        op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+    create_worker_policies(WORKER_POLICIES)
+    create_definer_functions(FUNCTIONS)
     # Wake the worker at commit (LISTEN/NOTIFY) whenever a message becomes due to send.
     op.execute(NOTIFY_OUTBOX)
     op.execute(
@@ -249,10 +249,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER message_queued ON message")
     op.execute("DROP FUNCTION notify_outbox()")
-    for signature in FUNCTIONS:
-        op.execute(f"DROP FUNCTION {signature}")
-    for table, command in WORKER_POLICIES:
-        op.execute(f"DROP POLICY worker_{command.lower()} ON {table}")
+    drop_functions(FUNCTIONS)
+    drop_worker_policies(WORKER_POLICIES)
     disable_tenant_rls("scheduled_run")
     op.drop_table("scheduled_run")
     op.drop_column("app_user", "daily_digest")

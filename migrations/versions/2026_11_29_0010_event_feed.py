@@ -14,6 +14,13 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations.tenancy import (
+    create_definer_functions,
+    create_worker_policies,
+    drop_functions,
+    drop_worker_policies,
+)
+
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
@@ -35,23 +42,18 @@ AS $$
 $$
 """
 SIGNATURE = "purge_event_snapshots(timestamptz, integer)"
+WORKER_POLICIES = (("event", "SELECT"), ("event", "UPDATE"))
 
 
 def upgrade() -> None:
     op.add_column("event", sa.Column("snapshot", postgresql.JSONB(astext_type=sa.Text())))
     op.create_index(op.f("ix_event_occurred_at"), "event", ["occurred_at"])
-    op.execute("CREATE POLICY worker_select ON event FOR SELECT TO CURRENT_USER USING (true)")
-    op.execute(
-        "CREATE POLICY worker_update ON event FOR UPDATE TO CURRENT_USER "
-        "USING (true) WITH CHECK (true)"
-    )
-    op.execute(PURGE_EVENT_SNAPSHOTS)
-    op.execute(f"REVOKE EXECUTE ON FUNCTION {SIGNATURE} FROM PUBLIC")
+    create_worker_policies(WORKER_POLICIES)
+    create_definer_functions({SIGNATURE: PURGE_EVENT_SNAPSHOTS})
 
 
 def downgrade() -> None:
-    op.execute(f"DROP FUNCTION {SIGNATURE}")
-    op.execute("DROP POLICY worker_update ON event")
-    op.execute("DROP POLICY worker_select ON event")
+    drop_functions([SIGNATURE])
+    drop_worker_policies(WORKER_POLICIES)
     op.drop_index(op.f("ix_event_occurred_at"), table_name="event")
     op.drop_column("event", "snapshot")

@@ -16,7 +16,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.tenancy import disable_tenant_rls, enable_tenant_rls
+from migrations.tenancy import (
+    create_definer_functions,
+    create_worker_policies,
+    disable_tenant_rls,
+    drop_functions,
+    drop_worker_policies,
+    enable_tenant_rls,
+)
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -256,15 +263,8 @@ def upgrade() -> None:
     )
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
-    for table, command in WORKER_POLICIES:
-        check = " WITH CHECK (true)" if command == "UPDATE" else ""
-        op.execute(
-            f"CREATE POLICY worker_{command.lower()} ON {table} FOR {command} "
-            f"TO CURRENT_USER USING (true){check}"
-        )
-    for signature, body in FUNCTIONS.items():
-        op.execute(body)
-        op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+    create_worker_policies(WORKER_POLICIES)
+    create_definer_functions(FUNCTIONS)
     op.execute(FAN_OUT)
     op.execute(
         "CREATE TRIGGER event_fan_out AFTER INSERT ON event "
@@ -289,10 +289,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER webhook_delivery_due ON webhook_delivery")
     op.execute("DROP TRIGGER event_fan_out ON event")
     op.execute("DROP FUNCTION fan_out_event()")
-    for signature in FUNCTIONS:
-        op.execute(f"DROP FUNCTION {signature}")
-    for table, command in WORKER_POLICIES:
-        op.execute(f"DROP POLICY worker_{command.lower()} ON {table}")
+    drop_functions(FUNCTIONS)
+    drop_worker_policies(WORKER_POLICIES)
     for table in TENANT_TABLES:
         disable_tenant_rls(table)
     op.drop_index(
