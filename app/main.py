@@ -19,6 +19,7 @@ from app.clients.router import router as clients_router
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, session_factory
 from app.core.errors import ProblemDocument, install_handlers
+from app.core.guards import InputGuard
 from app.core.idempotency import Replay, replay_response
 from app.core.logging import configure_logging
 from app.core.requests import RequestIdMiddleware
@@ -108,6 +109,7 @@ def create_app(
 
     install_handlers(app)
     app.add_exception_handler(Replay, replay_response)
+    app.add_middleware(InputGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     for router in (
         health_router,

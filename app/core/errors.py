@@ -326,6 +326,10 @@ class MessageNotFailed(Problem):
     slug, status, title = "message-not-failed", 409, "Only a failed message can be retried"
 
 
+class PayloadTooLarge(Problem):
+    slug, status, title = "payload-too-large", 413, "The request body is too large"
+
+
 class ServiceUnavailable(Problem):
     slug, status, title = "service-unavailable", 503, "The service cannot answer right now"
 
@@ -388,6 +392,7 @@ _HTTP_STATUS_PROBLEMS: dict[int, type[Problem]] = {
     403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
+    413: PayloadTooLarge,
     503: ServiceUnavailable,
 }
 

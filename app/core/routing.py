@@ -3,15 +3,15 @@
 from typing import Annotated, TypeVar
 
 from fastapi import Path, Query, Response, status
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from app.core.etag import set_etag
-from app.core.schemas import ExternalId
+from app.core.schemas import ExternalId, Instant
 
 M = TypeVar("M", bound=BaseModel)
 
 UpdatedAfter = Annotated[
-    AwareDatetime | None,
+    Instant | None,
     Query(description="Only records changed after this instant (RFC 3339, with offset)."),
 ]
 ExternalIdPath = Annotated[ExternalId, Path(description="Your system's id for the record.")]

@@ -1,6 +1,7 @@
 """Base classes for request and response bodies."""
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -93,6 +94,25 @@ ExternalId = Annotated[
     _DOCUMENT_ONE_LINE,
 ]
 """The integrator's own id for a record; unique per agency and kind."""
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    """Between 1900 and 2200 once in UTC: a date near year 1 or 9999 with a large offset has
+    no UTC form at all, and none of these instants can be that far out."""
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise PydanticCustomError("instant_range", "must be between 1900 and 2200") from None
+    if not EARLIEST <= utc < LATEST:
+        raise PydanticCustomError("instant_range", "must be between 1900 and 2200")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+"""An input instant: RFC 3339 with an offset, between 1900 and 2200."""
 
 Timestamp = Annotated[
     AwareDatetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")

@@ -83,8 +83,8 @@ def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | N
             agency_id=AgencyId(UUID(claims["agency"])),
             expires_at=expires_at,
         )
-    except (jwt.PyJWTError, ValueError, TypeError):
-        return None
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
+        return None  # OverflowError/OSError: an `exp` or `iat` no datetime can hold
 
 
 @dataclass(frozen=True)

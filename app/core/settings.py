@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         le=3650,
         description="The event feed serves this many days; older snapshots are emptied.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="Larger request bodies are refused (413) before they are read.",
+    )
     run_worker: bool = Field(
         default=False, description="The API process also runs a worker (`serve --worker`)."
     )

@@ -57,7 +57,7 @@ class FeedbackLinks:
             )
             agency_id, request_id = AgencyId(UUID(claims["agency"])), UUID(claims["req"])
             expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
-        except (jwt.PyJWTError, ValueError, TypeError):
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
             raise NotFound("No feedback request at that link.") from None
         if expires_at <= now:
             raise LinkExpired("This link has expired; the agency can send a new one.")

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from app.core.errors import ServiceUnavailable
+from app.core.guards import RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["Operations"])
 READY_TIMEOUT_SECONDS = 2.0
@@ -21,5 +22,7 @@ async def readyz(request: Request) -> dict[str, str]:
             async with request.app.state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the database means "not ready"
-        raise ServiceUnavailable("The database cannot be reached.") from exc
+        problem = ServiceUnavailable("The database cannot be reached.")
+        problem.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        raise problem from exc
     return {"status": "ok", "database": "ok"}

@@ -2,13 +2,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.core.auth import RecordsReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
 from app.core.routing import UpdatedAfter
+from app.core.schemas import Instant
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewReplace, InterviewUpdate
 from app.interviews.service import StatusFilter, interviews
 
@@ -26,8 +26,8 @@ async def list_interviews(
         StatusFilter | None,
         Query(description="`scheduled` (not yet ended), `completed` (ended) or `cancelled`."),
     ] = None,
-    starts_after: Annotated[AwareDatetime | None, Query(description="Starts at or after.")] = None,
-    starts_before: Annotated[AwareDatetime | None, Query(description="Starts before.")] = None,
+    starts_after: Annotated[Instant | None, Query(description="Starts at or after.")] = None,
+    starts_before: Annotated[Instant | None, Query(description="Starts before.")] = None,
     external_id: Annotated[str | None, Query(max_length=200)] = None,
     updated_after: UpdatedAfter = None,
 ) -> Page[InterviewRead]:

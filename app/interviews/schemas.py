@@ -1,9 +1,9 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, JsonValue, ValidationInfo, field_validator
+from pydantic import Field, JsonValue, ValidationInfo, field_validator
 
-from app.core.schemas import ExternalId, InputModel, OutputModel, Timestamp, UpdateModel
+from app.core.schemas import ExternalId, InputModel, Instant, OutputModel, Timestamp, UpdateModel
 from app.models import InterviewFormat, InterviewStatus
 
 INTERVIEW_EXAMPLE: dict[str, JsonValue] = {
@@ -20,8 +20,8 @@ Interviewers = list[UUID]
 
 class InterviewFields(InputModel):
     application_id: UUID
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     round: int | None = Field(default=None, ge=1, le=50)
     format: InterviewFormat
     interviewer_ids: Interviewers = Field(
@@ -72,8 +72,8 @@ class InterviewUpdate(UpdateModel):
     }
     nullable = frozenset({"round", "external_id"})
 
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     round: int | None = Field(default=None, ge=1, le=50)
     format: InterviewFormat | None = None
     interviewer_ids: Interviewers | None = Field(default=None, max_length=20)

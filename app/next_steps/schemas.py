@@ -1,8 +1,8 @@
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, JsonValue
+from pydantic import Field, JsonValue
 
-from app.core.schemas import InputModel, OutputModel, Timestamp
+from app.core.schemas import InputModel, Instant, OutputModel, Timestamp
 from app.models import NextStepKind
 
 EXAMPLE: dict[str, JsonValue] = {
@@ -19,7 +19,7 @@ class NextStepsWrite(InputModel):
 
     kind: NextStepKind
     details: str = Field(min_length=1, max_length=2000)
-    decision_expected_by: AwareDatetime = Field(
+    decision_expected_by: Instant = Field(
         description="When the client said it would decide; after it, the consultant chases."
     )
 

@@ -1,10 +1,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.core.auth import WorkflowReader
 from app.core.deps import SessionDep
+from app.core.schemas import Instant
 from app.reports import service
 from app.reports.schemas import PostInterviewReport
 
@@ -22,8 +22,8 @@ router = APIRouter(tags=["Work"])
 async def post_interview_report(
     principal: WorkflowReader,
     session: SessionDep,
-    window_from: Annotated[AwareDatetime, Query(alias="from")],
-    window_to: Annotated[AwareDatetime, Query(alias="to")],
+    window_from: Annotated[Instant, Query(alias="from")],
+    window_to: Annotated[Instant, Query(alias="to")],
 ) -> PostInterviewReport:
     report = await service.post_interview_report(session, principal, window_from, window_to)
     return PostInterviewReport.model_validate(report)
