@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from psycopg import sql
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FixedClock
@@ -28,6 +29,7 @@ from app.core.provision import (
 )
 from app.core.settings import Settings
 from app.main import create_app
+from app.models import LoginFailure
 from tests.support.tenants import Tenant, make_tenant, new_client
 
 TEST_OWNER = "afterview_test_owner"
@@ -93,6 +95,14 @@ async def engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_urls.runtime, pool_size=5, max_overflow=5)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def no_login_failures(engine: AsyncEngine) -> None:
+    """Failed logins count across requests (per account and per client address, and every test
+    client logs in from the same address): each test starts with none counted."""
+    async with engine.begin() as connection:
+        await connection.execute(delete(LoginFailure))
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ async def issue_token(
         agency_hint=form.client_id,
         jwt_secret=request.app.state.jwt_secret,
         ttl_seconds=settings.token_ttl_seconds,
+        client_address=request.client.host if request.client else None,
     )
     response.headers["Cache-Control"] = "no-store"
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)

@@ -153,6 +153,8 @@ async def authenticate(
     user = await _active_user(session, claims.agency_id, claims.user_id)
     if user is None:
         raise _unauthenticated(InvalidToken("The user is unknown or deactivated."))
+    if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after:
+        raise _unauthenticated(InvalidToken("The password changed since this token was issued."))
     if on_behalf_of is not None:
         raise InvalidOnBehalfOf("Only API keys may act on behalf of a user.")
     return Principal(claims.agency_id, claims.user_id, Role(user.role), None, frozenset())

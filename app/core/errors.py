@@ -326,6 +326,10 @@ class MessageNotFailed(Problem):
     slug, status, title = "message-not-failed", 409, "Only a failed message can be retried"
 
 
+class TooManyAttempts(Problem):
+    slug, status, title = "too-many-attempts", 429, "Too many failed attempts; wait and retry"
+
+
 class PayloadTooLarge(Problem):
     slug, status, title = "payload-too-large", 413, "The request body is too large"
 

@@ -40,6 +40,7 @@ class TokenClaims:
     user_id: UserId
     agency_id: AgencyId
     expires_at: datetime
+    issued_at: datetime
 
 
 def issue_access_token(
@@ -82,6 +83,7 @@ def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | N
             user_id=UserId(UUID(claims["sub"])),
             agency_id=AgencyId(UUID(claims["agency"])),
             expires_at=expires_at,
+            issued_at=issued_at,
         )
     except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
         return None  # OverflowError/OSError: an `exp` or `iat` no datetime can hold

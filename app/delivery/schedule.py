@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth import throttle
 from app.core.auth import worker_principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
@@ -82,6 +83,7 @@ async def run_schedule(
             text("SELECT sweep_webhook_deliveries(:before, :n)"),
             {"before": now - WEBHOOK_DELIVERIES_KEPT, "n": SWEEP_BATCH},
         )
+        await throttle.sweep(session, now)
         report.event_snapshots_purged = int(
             await session.scalar(
                 text("SELECT purge_event_snapshots(:before, :n)"),

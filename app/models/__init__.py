@@ -8,6 +8,7 @@ from app.models.candidate import Candidate, Referee
 from app.models.client import Client, ClientContact
 from app.models.event import Event
 from app.models.idempotency import IdempotencyKey
+from app.models.login import LoginFailure
 from app.models.message import Message, MessageKind, MessageStatus, MessageTemplate, RecipientType
 from app.models.pipeline import (
     CLOSED_STATUSES,
@@ -68,6 +69,7 @@ __all__ = [
     "InterviewFormat",
     "InterviewInterviewer",
     "InterviewStatus",
+    "LoginFailure",
     "Message",
     "MessageKind",
     "MessageStatus",

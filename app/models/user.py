@@ -28,4 +28,6 @@ class User(TenantOwned, Timestamps, Versioned, Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     last_login_at: Mapped[datetime | None]
     daily_digest: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    tokens_valid_after: Mapped[datetime | None]
+    """Access tokens issued before this (a password change) no longer count."""
     """Receives the 08:00 email of their overdue worklist items."""

@@ -121,6 +121,8 @@ async def update_user(
     changed = sorted(fields)
     if (password := fields.pop("password", None)) is not None:
         user.password_hash = hash_password(password)
+        # Tokens carry whole seconds: those issued before this second stop counting.
+        user.tokens_valid_after = clock.now().replace(microsecond=0)
     for name, value in fields.items():
         setattr(user, name, value)
     if changed:
