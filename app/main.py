@@ -24,6 +24,7 @@ from app.core.idempotency import Replay, replay_response
 from app.core.logging import configure_logging
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
+from app.data_rights.router import router as data_rights_router
 from app.debriefs.router import router as debriefs_router
 from app.decisions.router import router as decisions_router
 from app.events.router import feed_router
@@ -119,6 +120,7 @@ def create_app(
         api_keys_router,
         audit_router,
         candidates_router,
+        data_rights_router,
         clients_router,
         vacancies_router,
         applications_router,

@@ -1,10 +1,11 @@
 """The schedule the worker runs by itself: feedback chases and link expiry, the daily digest,
-and sweeping what has expired (idempotency keys, finished webhook deliveries, event snapshots
-past the feed's retention).
+the daily retention job (erasing candidates closed longer than `retention_days`), and sweeping
+what has expired (idempotency keys, finished webhook deliveries, login failures, event
+snapshots past the feed's retention).
 
 Each due item is handled at most once however many workers run: chases lock their rows (SKIP
-LOCKED) and carry one dedupe key each; a digest day is claimed by inserting its `scheduled_run`
-row; sweeps work in batches (a second sweeper finds the rows done)."""
+LOCKED) and carry one dedupe key each; a digest or retention day is claimed by inserting its
+`scheduled_run` row; sweeps work in batches (a second sweeper finds the rows done)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,9 +19,10 @@ from app.core.auth import worker_principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
 from app.core.ids import AgencyId
+from app.data_rights.service import RETENTION_JOB, RETENTION_LOCAL_HOUR, apply_retention
 from app.feedback.links import FeedbackLinks
 from app.feedback.service import run_chases
-from app.worklist.digest import DIGEST_LOCAL_HOUR, send_daily_digests
+from app.worklist.digest import DIGEST_JOB, DIGEST_LOCAL_HOUR, send_daily_digests
 
 log = structlog.get_logger("afterview.schedule")
 
@@ -37,6 +39,7 @@ class ScheduleReport:
     digests: int = 0
     idempotency_keys_swept: int = 0
     event_snapshots_purged: int = 0
+    erased: int = 0
     failed_agencies: int = 0
 
 
@@ -59,7 +62,7 @@ async def run_schedule(
         except Exception:  # one agency's bad data must not stop the others' schedule
             report.failed_agencies += 1
             log.exception("feedback_chases_failed", agency_id=str(agency_id))
-    for agency_id, local_date in await _digest_days(sessions, now):
+    for agency_id, local_date in await _due_days(sessions, now, DIGEST_LOCAL_HOUR, DIGEST_JOB):
         try:
             async with tenant_transaction(sessions, agency_id) as session:
                 report.digests += await send_daily_digests(
@@ -68,6 +71,16 @@ async def run_schedule(
         except Exception:  # as above
             report.failed_agencies += 1
             log.exception("daily_digest_failed", agency_id=str(agency_id))
+    due = await _due_days(sessions, now, RETENTION_LOCAL_HOUR, RETENTION_JOB)
+    for agency_id, local_date in due:
+        try:
+            async with tenant_transaction(sessions, agency_id) as session:
+                report.erased += await apply_retention(
+                    session, worker_principal(agency_id), clock, local_date
+                )
+        except Exception:  # as above
+            report.failed_agencies += 1
+            log.exception("retention_failed", agency_id=str(agency_id))
     async with sessions() as session, session.begin():
         report.idempotency_keys_swept = int(
             await session.scalar(
@@ -102,12 +115,13 @@ async def _feedback_due(
         return [AgencyId(agency_id) for agency_id in rows]
 
 
-async def _digest_days(
-    sessions: async_sessionmaker[AsyncSession], now: datetime
+async def _due_days(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, local_hour: int, job: str
 ) -> list[tuple[AgencyId, str]]:
+    """Agencies whose local clock has passed `local_hour` on a day `job` has not run yet."""
     async with sessions() as session, session.begin():
         rows = await session.execute(
-            text("SELECT agency_id, local_date FROM agencies_due_for_digest(:at, :hour)"),
-            {"at": now, "hour": DIGEST_LOCAL_HOUR},
+            text("SELECT agency_id, local_date FROM agencies_due_for_job(:at, :hour, :job)"),
+            {"at": now, "hour": local_hour, "job": job},
         )
         return [(AgencyId(row.agency_id), row.local_date) for row in rows]

@@ -30,6 +30,7 @@ CATALOGUE: dict[str, str] = {
         for kind, schema in _RECORDS.items()
         for verb, what in _VERBS.items()
     },
+    "candidate.erased": f"{_RECORDS['candidate']}: anonymised (on request, or by retention)",
     "interview.cancelled": f"{_RECORDS['interview']}: cancelled before it was held",
     "next_steps.recorded": "Next steps (`GET /v1/interviews/{id}/next-steps`): step 1 recorded",
     "next_steps.updated": "Next steps: corrected",

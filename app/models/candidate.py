@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,8 @@ class Candidate(Record, Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     contact_consent: Mapped[bool] = mapped_column(Boolean, server_default="false")
     owner_id: Mapped[UUID | None]
+    erased_at: Mapped[datetime | None]
+    """Set when the candidate's personal data was anonymised (on request, or by retention)."""
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:

@@ -26,7 +26,7 @@ from app.models import Event, IdempotencyKey, MessageStatus, ScheduledRun, Webho
 from tests.support.delivery import make_worker, outbox_rows
 from tests.support.receiver import webhook_receiver
 from tests.support.records import list_items
-from tests.support.tenants import Tenant
+from tests.support.tenants import Tenant, login, new_client
 from tests.test_feedback import api_client
 from tests.test_feedback import scene as feedback_scene
 from tests.test_follow_ups import FIRST_NAME, LAST_NAME, Scene, finish, schedule, set_agency
@@ -223,7 +223,7 @@ async def test_what_expires_is_swept(
     assert await stored(WebhookDelivery) == 2  # the first delivered; the replay's still due
     clock.set(ten + timedelta(days=31))
     swept = await race(racers)
-    assert await stored(ScheduledRun) == 1  # only today's
+    assert await stored(ScheduledRun) == 2  # only today's (the digest's and retention's)
     assert await stored(WebhookDelivery) == 1  # a delivery still due is never swept
     assert swept.event_snapshots_purged >= 2  # the endpoint's client, and the replay's
     async with tenant_transaction(
@@ -238,3 +238,40 @@ async def test_what_expires_is_swept(
             )
         ).all()
     assert snapshots == [None]
+
+
+async def test_retention_erases_candidates_closed_longer_than_the_agency_keeps_them(
+    agency_a: Tenant, clock: FixedClock, racers: list[Worker]
+) -> None:
+    await set_agency(agency_a, retention_days=30)
+    gone = await feedback_scene(agency_a)
+    await gone.fail()  # unsuccessful: closed now
+    kept = await feedback_scene(agency_a)  # still active
+    api = await api_client(agency_a)
+    closed_at = clock.now()
+
+    nearly = next_eight_oclock(closed_at + timedelta(days=29), ZoneInfo("UTC")) + timedelta(hours=2)
+    clock.set(nearly)  # 10:00, a day or so short of 30 days: the day's run erases nobody
+    assert (await race(racers)).erased == 0
+    clock.set(closed_at + timedelta(days=31))
+    three = next_eight_oclock(clock.now(), ZoneInfo("UTC")) - timedelta(hours=5)
+    if three < clock.now():
+        three += timedelta(days=1)
+    clock.set(three - timedelta(minutes=1))
+    assert (await race(racers)).erased == 0  # before 03:00: not yet today's run
+    clock.set(three)
+    assert (await race(racers)).erased == 1
+    assert (await race(racers)).erased == 0  # once a day
+
+    erased = (await api.get(f"/v1/candidates/{gone.candidate['id']}")).json()
+    assert erased["first_name"] == "Erased" and erased["email"].endswith("@erased.invalid")
+    untouched = (await api.get(f"/v1/candidates/{kept.candidate['id']}")).json()
+    assert untouched == kept.candidate | {"updated_at": untouched["updated_at"]}
+    export = (await api.get(f"/v1/candidates/{gone.candidate['id']}/export")).json()
+    assert export["erased_at"] == three.isoformat()
+    async with new_client(
+        agency_a.app, await login(agency_a.app, agency_a.admin_email, agency_a.admin_password)
+    ) as admin:
+        audit = (await admin.get("/v1/audit-entries", params={"limit": 200})).json()
+    actions = [entry["action"] for entry in audit["items"]]
+    assert actions.count("retention.applied") >= 2 and "candidate.erased" in actions
