@@ -22,6 +22,7 @@ from app.core.errors import ProblemDocument, install_handlers
 from app.core.guards import InputGuard
 from app.core.idempotency import Replay, replay_response
 from app.core.logging import configure_logging
+from app.core.rate_limits import policy_header
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.data_rights.router import router as data_rights_router
@@ -111,7 +112,9 @@ def create_app(
     install_handlers(app)
     app.add_exception_handler(Replay, replay_response)
     app.add_middleware(InputGuard, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        RequestIdMiddleware, rate_limit_policy=policy_header(settings.rate_limit_per_minute)
+    )
     for router in (
         health_router,
         auth_router,

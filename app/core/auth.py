@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import rate_limits
 from app.core.clock import Clock
 from app.core.db import set_tenant
 from app.core.deps import ClockDep, SessionDep
@@ -26,6 +27,7 @@ from app.core.errors import (
     InvalidToken,
 )
 from app.core.ids import AgencyId, UserId
+from app.core.rate_limits import credential_key
 from app.core.security import api_key_agency, api_key_digest, looks_like_api_key, read_access_token
 from app.models import ApiKey, Role, User
 
@@ -143,12 +145,14 @@ async def authenticate(
     if not credential:
         raise _unauthenticated(AuthenticationRequired())
     if looks_like_api_key(credential):
+        await _count_request(request, clock, credential_key("key", credential))
         agency_id, api_key = await _principal_from_api_key(session, credential, clock)
         acting = await _on_behalf_of(session, agency_id, on_behalf_of)
         return Principal(agency_id, acting, None, api_key.id, frozenset(api_key.scopes))
     claims = read_access_token(request.app.state.jwt_secret, credential, clock.now())
     if claims is None:
         raise _unauthenticated(InvalidToken())
+    await _count_request(request, clock, credential_key("user", str(claims.user_id)))
     await set_tenant(session, claims.agency_id)
     user = await _active_user(session, claims.agency_id, claims.user_id)
     if user is None:
@@ -158,6 +162,15 @@ async def authenticate(
     if on_behalf_of is not None:
         raise InvalidOnBehalfOf("Only API keys may act on behalf of a user.")
     return Principal(claims.agency_id, claims.user_id, Role(user.role), None, frozenset())
+
+
+async def _count_request(request: Request, clock: Clock, key: bytes) -> None:
+    """Count the request against its credential's quota (before any lookup: a flood of them
+    costs one small write each); the response announces what is left."""
+    limit = request.app.state.settings.rate_limit_per_minute
+    request.state.rate_limit = await rate_limits.hit(
+        request.app.state.engine, key, limit, clock.now()
+    )
 
 
 async def _on_behalf_of(

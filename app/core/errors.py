@@ -326,6 +326,10 @@ class MessageNotFailed(Problem):
     slug, status, title = "message-not-failed", 409, "Only a failed message can be retried"
 
 
+class RateLimited(Problem):
+    slug, status, title = "rate-limited", 429, "Too many requests; slow down"
+
+
 class TooManyAttempts(Problem):
     slug, status, title = "too-many-attempts", 429, "Too many failed attempts; wait and retry"
 

@@ -38,8 +38,12 @@ def accepted_request_id(incoming: str | None) -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Gives each request an id, logs it, and stamps every response with its id and the rate
+    limit policy (and, for a counted request, what is left of its quota)."""
+
+    def __init__(self, app: ASGIApp, rate_limit_policy: str | None = None) -> None:
         self.app = app
+        self.policy = rate_limit_policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +59,13 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                if self.policy:
+                    headers["RateLimit-Policy"] = self.policy
+                quota = scope["state"].get("rate_limit")
+                if quota is not None:
+                    headers["RateLimit"] = quota.headers()["RateLimit"]
             await send(message)
 
         try:

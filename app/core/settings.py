@@ -84,6 +84,9 @@ class Settings(BaseSettings):
         le=3650,
         description="The event feed serves this many days; older snapshots are emptied.",
     )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, le=1_000_000, description="Requests per API key or user per minute."
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import throttle
+from app.core import rate_limits
 from app.core.auth import worker_principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
@@ -97,6 +98,7 @@ async def run_schedule(
             {"before": now - WEBHOOK_DELIVERIES_KEPT, "n": SWEEP_BATCH},
         )
         await throttle.sweep(session, now)
+        await rate_limits.sweep(session, now)
         report.event_snapshots_purged = int(
             await session.scalar(
                 text("SELECT purge_event_snapshots(:before, :n)"),

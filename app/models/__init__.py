@@ -21,6 +21,7 @@ from app.models.pipeline import (
     OfferLikelihood,
     Vacancy,
 )
+from app.models.rate_limit import RateLimitCounter
 from app.models.schedule import ScheduledRun
 from app.models.user import Role, User
 from app.models.webhook import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -78,6 +79,7 @@ __all__ = [
     "NextSteps",
     "OfferLikelihood",
     "OutcomeKind",
+    "RateLimitCounter",
     "RecipientType",
     "Referee",
     "RefereeHeadsUp",
