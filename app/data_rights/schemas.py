@@ -17,6 +17,21 @@ from app.next_steps.schemas import NextStepsRead
 
 
 class InterviewExport(OutputModel):
+    """An interview and its steps, as their `GET`s answer them."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "interview": {"id": "0196f0b5-5555-7c0e-9a3b-1f2e3d4c5b6a"},
+                    "next_steps": None,
+                    "debrief": None,
+                    "follow_up": None,
+                }
+            ]
+        }
+    }
+
     interview: InterviewRead
     next_steps: NextStepsRead | None
     debrief: DebriefRead | None
@@ -24,6 +39,24 @@ class InterviewExport(OutputModel):
 
 
 class ApplicationExport(OutputModel):
+    """An application, its interviews and steps, its messages and its timeline."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "application": {"id": "0196f0b4-4444-7c0e-9a3b-1f2e3d4c5b6a"},
+                    "interviews": [],
+                    "decision": None,
+                    "heads_ups": [],
+                    "feedback_request": None,
+                    "messages": [],
+                    "timeline": [],
+                }
+            ]
+        }
+    }
+
     application: ApplicationRead
     interviews: list[InterviewExport]
     decision: DecisionRead | None
