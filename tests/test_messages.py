@@ -47,6 +47,10 @@ async def test_an_agency_can_reword_a_template(agency_a: Tenant, agency_b: Tenan
         "{{ ''.__class__.__mro__[1].__subclasses__() }}",  # reaching Python objects
         "{{ cycler.__init__.__globals__.os }}",
         "{% for i in range(10**9) %}x{% endfor %}",  # the sandbox caps ranges
+        "{{ (10 ** 10000000) % 7 }}",  # budgets: no huge numbers,
+        "{{ 2 ** 100 * 2 ** 100 * 2 ** 100 }}",
+        "{{ 'x' * 100000000 }}",  # no huge repetitions,
+        "{% for i in range(5000) %}{% for j in range(5000) %}x{% endfor %}{% endfor %}",  # loops
         "{{ recipient_name.__class__ }}",
         "{{ 1 / 0 }}",
     ],

@@ -1,10 +1,13 @@
 """Message templates: the shipped defaults, the variables each kind offers, and rendering in a
 sandbox (templates see plain strings only; no attribute of a Python object, no file)."""
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.core.schemas import is_single_line
@@ -164,9 +167,58 @@ DEFAULTS: dict[MessageKind, TemplateSpec] = {
     ),
 }
 
-_environment = ImmutableSandboxedEnvironment(
+MAX_LOOP_STEPS = 10_000
+"""What every `range()` of one render may yield, in all."""
+MAX_NUMBER_BITS = 256
+MAX_REPEAT_CHARS = MAX_RENDERED_CHARS
+
+_loop_steps_left: ContextVar[list[int]] = ContextVar("loop_steps_left")
+
+
+def _budgeted_range(*args: int) -> range:
+    steps = range(*args)
+    left = _loop_steps_left.get()
+    if len(steps) > left[0]:
+        raise SecurityError(f"loops may run at most {MAX_LOOP_STEPS} times in a template")
+    left[0] -= len(steps)
+    return steps
+
+
+class _BudgetedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with budgets: no number past 256 bits, no string or list repeated past the
+    rendered size, no more than 10,000 loop steps. A template cannot spend the server's CPU or
+    memory (`{{ (10 ** 10000000) % 7 }}` is refused at once)."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        both_ints = _is_int(left) and _is_int(right)
+        if operator == "**" and both_ints and right > 0 and abs(left) > 1:
+            if right * abs(left).bit_length() > MAX_NUMBER_BITS:
+                raise SecurityError("numbers that large are not allowed")
+        elif operator == "*" and both_ints:
+            if abs(left).bit_length() + abs(right).bit_length() > MAX_NUMBER_BITS:
+                raise SecurityError("numbers that large are not allowed")
+        elif operator == "*":
+            _refuse_big_repeat(left, right)
+        return super().call_binop(context, operator, left, right)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _refuse_big_repeat(left: Any, right: Any) -> None:
+    for sequence, count in ((left, right), (right, left)):
+        repeated = isinstance(sequence, (str, list, tuple)) and _is_int(count)
+        if repeated and len(sequence) * count > MAX_REPEAT_CHARS:
+            raise SecurityError("a repetition that large is not allowed")
+
+
+_environment = _BudgetedSandbox(
     undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
 )
+_environment.globals["range"] = _budgeted_range
 
 
 class TemplateInvalid(ValueError):
@@ -175,6 +227,7 @@ class TemplateInvalid(ValueError):
 
 def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render a subject and body; raises `TemplateInvalid` with the reason."""
+    budget = _loop_steps_left.set([MAX_LOOP_STEPS])
     try:
         rendered_subject = _environment.from_string(subject).render(context).strip()
         rendered_body = _environment.from_string(body).render(context)
@@ -182,6 +235,8 @@ def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
         raise TemplateInvalid(str(exc.message or exc)) from None
     except Exception as exc:  # a user's template may fail any way (1/0, range too big, …)
         raise TemplateInvalid(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        _loop_steps_left.reset(budget)
     if not rendered_subject or not is_single_line(rendered_subject):
         raise TemplateInvalid("the subject must render to one non-empty line")
     if len(rendered_body) > MAX_RENDERED_CHARS:
