@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.agency.schemas import AgencyRead
@@ -16,6 +16,29 @@ from app.users.schemas import MeUpdate, UserRead
 router = APIRouter(prefix="/v1", tags=["Auth"])
 
 
+class LoginForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, with limits: an absurd login is a 422, not work."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form(min_length=1, max_length=320)],
+        password: Annotated[str, Form(min_length=1, max_length=256)],
+        scope: Annotated[str, Form(max_length=1000)] = "",
+        client_id: Annotated[str | None, Form(max_length=100)] = None,
+        client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
 @router.post(
     "/auth/token",
     summary="Log in (OAuth2 password flow): email and password to an access token",
@@ -26,7 +49,7 @@ async def issue_token(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     response: Response,
 ) -> TokenResponse:
     settings = request.app.state.settings

@@ -1,7 +1,7 @@
-from typing import Self
+from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from app.applications.schemas import ApplicationRead
 from app.core.schemas import InputModel, OutputModel, Timestamp
@@ -23,7 +23,7 @@ class DecisionWrite(InputModel):
 
     decision: DecisionKind
     reason: str | None = Field(default=None, max_length=2000)
-    open_questions: list[str] = Field(
+    open_questions: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
         default_factory=list,
         max_length=20,
         description="What the candidate needs answered before accepting an offer.",
