@@ -12,7 +12,9 @@ from app.core.ids import AgencyId, UserId
 from app.messages.service import Recipient, queue_message
 from app.messages.templates import DEFAULTS
 from app.models import Message, MessageKind, RecipientType, Role
+from tests.support.records import assert_problem
 from tests.support.tenants import Tenant
+from tests.test_follow_ups import note, thanked
 
 KIND = "withdrawal_note"
 
@@ -147,3 +149,27 @@ async def test_queued_messages_use_the_agency_wording(
     assert message.subject == "News from Harbour Logistics"
     assert message.body == "Clear thinking. / Less depth in finance."
     assert UUID(str(message.id))
+
+
+async def test_a_template_that_cannot_render_real_values_is_a_422_not_a_500(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    """Valid with the kind's samples (which have a link), not with a note that has none: the
+    step is refused with 422, naming the template, and nothing happens."""
+    saved = await agency_a.admin.put(
+        "/v1/message-templates/follow_up_direct",
+        json={"subject": "{{ subject }}", "body": "{{ body }} See {{ links[0] }}"},
+    )
+    assert saved.status_code == 200, saved.text
+    scene = await thanked(agency_a, clock)
+    for suffix, body in (
+        ("/direct-contact-request", {}),
+        ("/direct-contact-request/approve", None),
+    ):
+        assert (await scene.post(suffix, body)).status_code == 200
+    before = await scene.snapshot()
+
+    refused = await scene.post("/send", note("direct"))  # no links
+    problem = assert_problem(refused, 422, "template-invalid")
+    assert problem["errors"][0]["field"] == "templates.follow_up_direct"
+    assert await scene.snapshot() == before

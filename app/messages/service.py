@@ -130,9 +130,19 @@ async def queue_message(
     if existing is not None:
         return None
     template = await current_template(session, principal, kind)
-    subject, body = render(
-        template.subject, template.body, {**context, "recipient_name": recipient.name or ""}
-    )
+    try:
+        subject, body = render(
+            template.subject, template.body, {**context, "recipient_name": recipient.name or ""}
+        )
+    except TemplateInvalid as exc:  # it rendered with the samples, not with these values
+        raise TemplateNotValid(
+            f"the agency's {kind.value} template does not render for this message: {exc}",
+            errors=[
+                FieldError(
+                    field=f"templates.{kind.value}", location="template", message=str(exc)
+                ).model_dump()
+            ],
+        ) from None
     now = clock.now()
     message_uuid = new_id()
     reply_to = await _consultant(session, principal, application_id)
