@@ -21,7 +21,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
@@ -31,7 +30,7 @@ from app.candidates.schemas import CandidateRead, RefereeRead
 from app.candidates.service import candidates
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.ids import new_id
+from app.core.scheduled import claim_run
 from app.data_rights.schemas import (
     ApplicationExport,
     CandidateExport,
@@ -65,7 +64,6 @@ from app.models import (
     RecipientType,
     Referee,
     RefereeHeadsUp,
-    ScheduledRun,
 )
 from app.next_steps.schemas import NextStepsRead
 
@@ -380,19 +378,7 @@ async def apply_retention(
 ) -> int:
     """Once per agency and local day: erase the candidates whose every application closed
     unsuccessful or withdrawn more than `retention_days` ago. Returns how many were erased."""
-    claimed = await session.scalar(
-        insert(ScheduledRun)
-        .values(
-            agency_id=principal.agency_id,
-            id=new_id(),
-            job=RETENTION_JOB,
-            period=local_date,
-            ran_at=clock.now(),
-        )
-        .on_conflict_do_nothing(index_elements=["agency_id", "job", "period"])
-        .returning(ScheduledRun.id)
-    )
-    if claimed is None:
+    if not await claim_run(session, principal, RETENTION_JOB, local_date, clock.now()):
         return 0
     agency = await get_agency(session, principal)
     cutoff = clock.now() - timedelta(days=agency.retention_days)

@@ -7,6 +7,7 @@ Each due item is handled at most once however many workers run: chases lock thei
 LOCKED) and carry one dedupe key each; a digest or retention day is claimed by inserting its
 `scheduled_run` row; sweeps work in batches (a second sweeper finds the rows done)."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import throttle
 from app.core import rate_limits
-from app.core.auth import worker_principal
+from app.core.auth import Principal, worker_principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
 from app.core.ids import AgencyId
@@ -50,38 +51,25 @@ async def run_schedule(
     links: FeedbackLinks,
     event_retention: timedelta = DEFAULT_EVENT_RETENTION,
 ) -> ScheduleReport:
-    """One pass over everything due at `clock.now()`. One agency's failure is logged and
-    does not stop the others."""
+    """One pass over everything due at `clock.now()`."""
     report = ScheduleReport()
     now = clock.now()
-    for agency_id in await _feedback_due(sessions, now):
-        try:
-            async with tenant_transaction(sessions, agency_id) as session:
-                report.chases += await run_chases(
-                    session, worker_principal(agency_id), clock, links
-                )
-        except Exception:  # one agency's bad data must not stop the others' schedule
-            report.failed_agencies += 1
-            log.exception("feedback_chases_failed", agency_id=str(agency_id))
-    for agency_id, local_date in await _due_days(sessions, now, DIGEST_LOCAL_HOUR, DIGEST_JOB):
-        try:
-            async with tenant_transaction(sessions, agency_id) as session:
-                report.digests += await send_daily_digests(
-                    session, worker_principal(agency_id), clock, local_date
-                )
-        except Exception:  # as above
-            report.failed_agencies += 1
-            log.exception("daily_digest_failed", agency_id=str(agency_id))
+
+    async def chases(session: AsyncSession, principal: Principal, _day: str) -> int:
+        return await run_chases(session, principal, clock, links)
+
+    async def digests(session: AsyncSession, principal: Principal, day: str) -> int:
+        return await send_daily_digests(session, principal, clock, day)
+
+    async def retention(session: AsyncSession, principal: Principal, day: str) -> int:
+        return await apply_retention(session, principal, clock, day)
+
+    feedback_due = [(agency_id, "") for agency_id in await _feedback_due(sessions, now)]
+    report.chases = await _per_agency(sessions, report, "feedback_chases", feedback_due, chases)
+    due = await _due_days(sessions, now, DIGEST_LOCAL_HOUR, DIGEST_JOB)
+    report.digests = await _per_agency(sessions, report, "daily_digest", due, digests)
     due = await _due_days(sessions, now, RETENTION_LOCAL_HOUR, RETENTION_JOB)
-    for agency_id, local_date in due:
-        try:
-            async with tenant_transaction(sessions, agency_id) as session:
-                report.erased += await apply_retention(
-                    session, worker_principal(agency_id), clock, local_date
-                )
-        except Exception:  # as above
-            report.failed_agencies += 1
-            log.exception("retention_failed", agency_id=str(agency_id))
+    report.erased = await _per_agency(sessions, report, "retention", due, retention)
     async with sessions() as session, session.begin():
         report.idempotency_keys_swept = int(
             await session.scalar(
@@ -107,6 +95,26 @@ async def run_schedule(
             or 0
         )
     return report
+
+
+async def _per_agency(
+    sessions: async_sessionmaker[AsyncSession],
+    report: ScheduleReport,
+    job: str,
+    due: list[tuple[AgencyId, str]],
+    run: Callable[[AsyncSession, Principal, str], Awaitable[int]],
+) -> int:
+    """Run `job` for each due agency in its own transaction; one agency's failure is logged
+    and does not stop the others. Returns the sum of what the runs return."""
+    total = 0
+    for agency_id, day in due:
+        try:
+            async with tenant_transaction(sessions, agency_id) as session:
+                total += await run(session, worker_principal(agency_id), day)
+        except Exception:  # one agency's bad data must not stop the others' schedule
+            report.failed_agencies += 1
+            log.exception(f"{job}_failed", agency_id=str(agency_id))
+    return total
 
 
 async def _feedback_due(

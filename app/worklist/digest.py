@@ -6,13 +6,12 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.ids import new_id
+from app.core.scheduled import claim_run
 from app.messages.service import Recipient, queue_message
 from app.models import (
     Application,
@@ -20,7 +19,6 @@ from app.models import (
     Client,
     MessageKind,
     RecipientType,
-    ScheduledRun,
     User,
     Vacancy,
 )
@@ -48,19 +46,7 @@ async def send_daily_digests(
     """Queue the agency's digests for `local_date` (YYYY-MM-DD, its own calendar), once: the
     run's row is inserted first, so a second worker waits for this transaction and then finds
     the day done. Returns how many digests were queued."""
-    claimed = await session.scalar(
-        insert(ScheduledRun)
-        .values(
-            agency_id=principal.agency_id,
-            id=new_id(),
-            job=DIGEST_JOB,
-            period=local_date,
-            ran_at=clock.now(),
-        )
-        .on_conflict_do_nothing(index_elements=["agency_id", "job", "period"])
-        .returning(ScheduledRun.id)
-    )
-    if claimed is None:
+    if not await claim_run(session, principal, DIGEST_JOB, local_date, clock.now()):
         return 0
     now = clock.now()
     agency = await get_agency(session, principal)
