@@ -18,7 +18,9 @@ from app.models import Agency, Role, User
 
 
 async def get_agency(session: AsyncSession, principal: Principal) -> Agency:
-    agency = await session.scalar(select(Agency).where(Agency.id == principal.agency_id))
+    """The caller's agency; from the session's identity map when this transaction has it
+    already (several steps of one request ask for it)."""
+    agency = await session.get(Agency, principal.agency_id)
     if agency is None:  # the principal was verified in this transaction, so this is a bug
         raise NotFound("Your agency no longer exists.")
     return agency

@@ -106,7 +106,7 @@ async def prepare(
         return None
     endpoint = await _endpoint(session, principal, delivery.endpoint_id)
     if not endpoint.enabled:
-        await _settle(session, clock, delivery, DeliveryState.failed)
+        _settle(clock, delivery, DeliveryState.failed)
         delivery.last_error = "the endpoint is disabled"
         return None
     event = await session.scalar(
@@ -185,12 +185,12 @@ async def finish(
     )
     delivery.last_status_code, delivery.last_error = answer.status_code, answer.error
     if answer.succeeded:
-        await _settle(session, clock, delivery, DeliveryState.succeeded)
+        _settle(clock, delivery, DeliveryState.succeeded)
         delivery.delivered_at = now
         await _endpoint_succeeded(session, principal, delivery.endpoint_id, now)
     else:
         state = DeliveryState.pending if retry_at else DeliveryState.failed
-        await _settle(session, clock, delivery, state)
+        _settle(clock, delivery, state)
         delivery.next_attempt_at = retry_at
         await _endpoint_failed(session, principal, clock, delivery.endpoint_id)
     await session.flush()
@@ -241,9 +241,7 @@ async def _endpoint(
     return endpoint
 
 
-async def _settle(
-    session: AsyncSession, clock: Clock, delivery: WebhookDelivery, state: DeliveryState
-) -> None:
+def _settle(clock: Clock, delivery: WebhookDelivery, state: DeliveryState) -> None:
     now = clock.now()
     delivery.state, delivery.updated_at = state, max(now, delivery.updated_at)
     delivery.lease_until = delivery.lease_token = None

@@ -9,8 +9,11 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -84,8 +87,26 @@ class Worker:
                 else []
             )
         await asyncio.gather(
-            *(self._deliver(claim, stop) for claim in claims),
-            *(self._deliver_webhook(hook, stop) for hook in hooks),
+            *(
+                self._handle(
+                    "message",
+                    claim.message_id,
+                    stop,
+                    partial(self._release, claim),
+                    partial(self._send, claim),
+                )
+                for claim in claims
+            ),
+            *(
+                self._handle(
+                    "webhook",
+                    hook.delivery_id,
+                    stop,
+                    partial(self._release_webhook, hook),
+                    partial(self._send_webhook, hook),
+                )
+                for hook in hooks
+            ),
         )
         return len(claims) + len(hooks)
 
@@ -136,19 +157,22 @@ class Worker:
                     await listener
             await self.close()
 
-    async def _deliver(self, claim: outbox.Claim, stop: asyncio.Event | None) -> None:
+    async def _handle(
+        self,
+        what: str,
+        object_id: UUID,
+        stop: asyncio.Event | None,
+        release: Callable[[], Awaitable[None]],
+        send: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Send one claimed item (or give it back when stopping), a few at a time."""
         async with self._sending:
             try:
-                if stop is not None and stop.is_set():
-                    await self._release(claim)
-                    return
-                await self._send(claim)
+                await (release() if stop is not None and stop.is_set() else send())
             except (SQLAlchemyError, OSError) as exc:
                 # The row keeps its lease and is claimed again once the lease runs out.
                 log.warning(
-                    "delivery_interrupted",
-                    message_id=str(claim.message_id),
-                    error=f"{type(exc).__name__}: {exc}",
+                    f"{what}_interrupted", id=str(object_id), error=f"{type(exc).__name__}: {exc}"
                 )
 
     async def _send(self, claim: outbox.Claim) -> None:
@@ -181,41 +205,29 @@ class Worker:
             error=failure.reason if failure else None,
         )
 
-    async def _deliver_webhook(
-        self, claim: webhooks.WebhookClaim, stop: asyncio.Event | None
-    ) -> None:
+    async def _send_webhook(self, claim: webhooks.WebhookClaim) -> None:
         policy = self.options.webhook_policy
         assert policy is not None
         principal = worker_principal(claim.agency_id)
-        async with self._sending:
-            try:
-                if stop is not None and stop.is_set():
-                    async with tenant_transaction(self.sessions, claim.agency_id) as session:
-                        await webhooks.release(session, principal, claim)
-                    return
-                async with tenant_transaction(self.sessions, claim.agency_id) as session:
-                    request = await webhooks.prepare(session, principal, self.clock, claim, policy)
-                if request is None:
-                    return
-                answer = await webhooks.post(self.http, request, policy.allow_private)
-                async with tenant_transaction(self.sessions, claim.agency_id) as session:
-                    state = await webhooks.finish(
-                        session, principal, self.clock, claim, answer, policy
-                    )
-                log.info(
-                    "webhook",
-                    delivery_id=str(claim.delivery_id),
-                    agency_id=str(claim.agency_id),
-                    state=str(state),
-                    status_code=answer.status_code,
-                    error=answer.error,
-                )
-            except (SQLAlchemyError, OSError) as exc:
-                log.warning(
-                    "webhook_interrupted",
-                    delivery_id=str(claim.delivery_id),
-                    error=f"{type(exc).__name__}: {exc}",
-                )
+        async with tenant_transaction(self.sessions, claim.agency_id) as session:
+            request = await webhooks.prepare(session, principal, self.clock, claim, policy)
+        if request is None:
+            return
+        answer = await webhooks.post(self.http, request, policy.allow_private)
+        async with tenant_transaction(self.sessions, claim.agency_id) as session:
+            state = await webhooks.finish(session, principal, self.clock, claim, answer, policy)
+        log.info(
+            "webhook",
+            delivery_id=str(claim.delivery_id),
+            agency_id=str(claim.agency_id),
+            state=str(state),
+            status_code=answer.status_code,
+            error=answer.error,
+        )
+
+    async def _release_webhook(self, claim: webhooks.WebhookClaim) -> None:
+        async with tenant_transaction(self.sessions, claim.agency_id) as session:
+            await webhooks.release(session, worker_principal(claim.agency_id), claim)
 
     async def _release(self, claim: outbox.Claim) -> None:
         async with tenant_transaction(self.sessions, claim.agency_id) as session:

@@ -124,24 +124,20 @@ class PublicFeedbackForm(OutputModel):
 
 def read_of(request: FeedbackRequest, links: FeedbackLinks) -> FeedbackRequestRead:
     link = links.url(request.agency_id, request.id, request.expires_at)
-    return FeedbackRequestRead.model_validate(
-        {
-            **{
-                c: getattr(request, c)
-                for c in FeedbackRequestRead.model_fields
-                if c != "client_link"
-            },
-            "client_link": link,
-        }
-    )
+    return _read(request, link)
 
 
 def event_snapshot(request: FeedbackRequest) -> dict[str, JsonValue]:
     """The request as `GET` answers it, less `client_link`: the link is a credential, and
     events leave for other systems (the feed, webhooks)."""
+    snapshot: dict[str, JsonValue] = _read(request, "").model_dump(
+        mode="json", exclude={"client_link"}
+    )
+    return snapshot
+
+
+def _read(request: FeedbackRequest, link: str) -> FeedbackRequestRead:
     fields = {
         c: getattr(request, c) for c in FeedbackRequestRead.model_fields if c != "client_link"
     }
-    read = FeedbackRequestRead.model_validate({**fields, "client_link": ""})
-    snapshot: dict[str, JsonValue] = read.model_dump(mode="json", exclude={"client_link"})
-    return snapshot
+    return FeedbackRequestRead.model_validate({**fields, "client_link": link})

@@ -184,19 +184,12 @@ async def _consultant(
 ) -> User | None:
     """Who a reply should reach: the application's consultant, else the person acting."""
     consultant_id: UUID | None = principal.user_id
-    if application_id is not None:
-        assigned = await session.scalar(
-            select(Application.consultant_id).where(
-                Application.agency_id == principal.agency_id, Application.id == application_id
-            )
-        )
-        consultant_id = assigned or consultant_id
+    if application_id is not None:  # usually loaded already by the step queueing the message
+        application = await session.get(Application, (principal.agency_id, application_id))
+        consultant_id = (application.consultant_id if application else None) or consultant_id
     if consultant_id is None:
         return None
-    found: User | None = await session.scalar(
-        select(User).where(User.agency_id == principal.agency_id, User.id == consultant_id)
-    )
-    return found
+    return await session.get(User, (principal.agency_id, consultant_id))
 
 
 async def list_messages(

@@ -2,11 +2,10 @@
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -20,7 +19,7 @@ from app.core.errors import (
 )
 from app.core.etag import ensure_match
 from app.core.ids import new_id
-from app.core.pagination import PageParams, decode_values, encode_cursor
+from app.core.pagination import PageParams, paginate
 from app.core.records import owned
 from app.events.service import record_event
 from app.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -210,35 +209,14 @@ async def list_deliveries(
 ) -> tuple[list[WebhookDeliveryRead], str | None]:
     """The endpoint's deliveries, newest first, each with its attempts."""
     await get_endpoint(session, principal, endpoint_id)
-    stmt = (
-        select(WebhookDelivery, Event.type)
-        .join(
-            Event,
-            (Event.agency_id == WebhookDelivery.agency_id) & (Event.id == WebhookDelivery.event_id),
-        )
-        .where(
-            WebhookDelivery.agency_id == principal.agency_id,
-            WebhookDelivery.endpoint_id == endpoint_id,
-        )
+    stmt = select(WebhookDelivery).where(
+        WebhookDelivery.agency_id == principal.agency_id,
+        WebhookDelivery.endpoint_id == endpoint_id,
     )
-    if params.cursor:
-        created, delivery_id = decode_values(params.cursor, [datetime, UUID])
-        stmt = stmt.where(
-            tuple_(WebhookDelivery.created_at, WebhookDelivery.id) < tuple_(created, delivery_id)
-        )
-    rows = (
-        await session.execute(
-            stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(
-                params.limit + 1
-            )
-        )
-    ).all()
-    page, more = rows[: params.limit], len(rows) > params.limit
-    attempts = await _attempts(session, principal, [row[0].id for row in page])
-    items = [delivery_read(row[0], row[1], attempts.get(row[0].id, [])) for row in page]
-    last = page[-1][0] if page else None
-    next_cursor = encode_cursor([last.created_at, last.id]) if more and last else None
-    return items, next_cursor
+    page, next_cursor = await paginate(
+        session, stmt, [WebhookDelivery.created_at, WebhookDelivery.id], params, descending=True
+    )
+    return await _reads(session, principal, page), next_cursor
 
 
 async def retry_delivery(
@@ -271,13 +249,25 @@ async def retry_delivery(
     audit.record(
         session, principal, clock, "webhook_delivery.retried", ("webhook_delivery", delivery.id)
     )
-    event_type = await session.scalar(
-        select(Event.type).where(
-            Event.agency_id == principal.agency_id, Event.id == delivery.event_id
+    (read,) = await _reads(session, principal, [delivery])
+    return read
+
+
+async def _reads(
+    session: AsyncSession, principal: Principal, deliveries: list[WebhookDelivery]
+) -> list[WebhookDeliveryRead]:
+    """The deliveries as the API shows them: with their event's type and every attempt."""
+    if not deliveries:
+        return []
+    rows = await session.execute(
+        select(Event.id, Event.type).where(
+            Event.agency_id == principal.agency_id,
+            Event.id.in_([d.event_id for d in deliveries]),
         )
     )
-    attempts = await _attempts(session, principal, [delivery.id])
-    return delivery_read(delivery, str(event_type), attempts.get(delivery.id, []))
+    types = {row.id: row.type for row in rows}
+    attempts = await _attempts(session, principal, [d.id for d in deliveries])
+    return [delivery_read(d, types[d.event_id], attempts.get(d.id, [])) for d in deliveries]
 
 
 async def _attempts(
