@@ -18,10 +18,11 @@ from app.candidates.router import router as candidates_router
 from app.clients.router import router as clients_router
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, session_factory
-from app.core.errors import ProblemDocument, install_handlers
+from app.core.errors import install_handlers
 from app.core.guards import InputGuard
 from app.core.idempotency import Replay, replay_response
 from app.core.logging import configure_logging
+from app.core.problem_docs import problems_openapi
 from app.core.rate_limits import policy_header
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
@@ -54,11 +55,6 @@ Afterview runs a candidate's post-interview workflow for recruitment agencies.
 (`afv_…`) under *ApiKey*. Errors are RFC 9457 problem documents; match on the `type` slug.
 Lists are keyset-paginated: pass `next` back as `cursor`.
 """
-
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ProblemDocument, "content": {"application/problem+json": {}}}
-    for status in (401, 403, 404, 422)
-}
 
 
 def create_app(
@@ -98,7 +94,6 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses=ERROR_RESPONSES,
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
@@ -143,6 +138,7 @@ def create_app(
         webhooks_router,
     ):
         app.include_router(router)
+    app.openapi = problems_openapi(app)  # type: ignore[method-assign]
     return app
 
 

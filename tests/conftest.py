@@ -30,6 +30,7 @@ from app.core.provision import (
 from app.core.settings import Settings
 from app.main import create_app
 from app.models import LoginFailure
+from tests.support.problem_log import undeclared, wear_problem_log
 from tests.support.tenants import Tenant, make_tenant, new_client
 
 TEST_OWNER = "afterview_test_owner"
@@ -113,7 +114,19 @@ def clock() -> FixedClock:
 @pytest.fixture
 def app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> FastAPI:
     settings = Settings(database_url=database_urls.runtime, public_url="http://afterview.test")
-    return create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock)
+    return wear_problem_log(create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite fails when a route answered a problem its OpenAPI entry does not declare."""
+    if missing := undeclared():
+        lines = "\n".join(f"  {a.method} {a.path} -> {a.status} {a.slug}" for a in missing)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"Problems answered but not declared in OpenAPI:\n{lines}", red=True
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from app.core.db import create_engine
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET
+from tests.support.problem_log import wear_problem_log
 from tests.support.tenants import Tenant, new_client
 
 PROBLEM = "application/problem+json"
@@ -115,10 +116,12 @@ async def test_health_and_readiness(anon: AsyncClient) -> None:
 
 async def test_readiness_fails_without_a_database() -> None:
     dead = create_engine("postgresql://nobody@127.0.0.1:1/none")
-    app = create_app(
-        Settings(database_url="postgresql://nobody@127.0.0.1:1/none"),
-        engine=dead,
-        jwt_secret=JWT_SECRET,
+    app = wear_problem_log(
+        create_app(
+            Settings(database_url="postgresql://nobody@127.0.0.1:1/none"),
+            engine=dead,
+            jwt_secret=JWT_SECRET,
+        )
     )
     try:
         async with new_client(app) as client:

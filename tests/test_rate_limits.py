@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FixedClock
@@ -18,6 +17,7 @@ from app.core.provision import DatabaseUrls
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET
+from tests.support.problem_log import wear_problem_log
 from tests.support.processes import Server, cli_env
 from tests.support.records import assert_problem
 from tests.support.tenants import Tenant, make_tenant, new_client
@@ -35,7 +35,7 @@ async def strict(
         public_url="http://afterview.test",
         rate_limit_per_minute=LIMIT,
     )
-    app: FastAPI = create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock)
+    app = wear_problem_log(create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock))
     async with make_tenant(app, clock, "Strict Agency") as tenant:
         yield tenant
 

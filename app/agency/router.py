@@ -4,7 +4,9 @@ from app.agency import service
 from app.agency.schemas import AgencyRead, AgencyUpdate
 from app.core.auth import Admin, AgencyReader
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import PreconditionRequired
 from app.core.etag import IfMatch, set_etag
+from app.core.problem_docs import raises
 
 router = APIRouter(prefix="/v1/agency", tags=["Agency"])
 
@@ -18,7 +20,11 @@ async def read_agency(
     return AgencyRead.model_validate(agency)
 
 
-@router.patch("", summary="Change settings (admins; requires If-Match)")
+@router.patch(
+    "",
+    summary="Change settings (admins; requires If-Match)",
+    openapi_extra=raises(PreconditionRequired),
+)
 async def update_agency(
     principal: Admin,
     session: SessionDep,

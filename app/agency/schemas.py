@@ -1,9 +1,11 @@
+from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from annotated_types import Interval
 from pydantic import Field, field_validator
 
-from app.core.schemas import Email, OutputModel, SingleLine, Timestamp, UpdateModel
+from app.core.schemas import WHOLE_NUMBER, Email, OutputModel, SingleLine, Timestamp, UpdateModel
 
 _SETTINGS_EXAMPLE: dict[str, int | str] = {
     "debrief_due_hours": 24,
@@ -60,15 +62,15 @@ class AgencyUpdate(UpdateModel):
     nullable = frozenset({"sender_name", "sender_email"})
 
     name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
-    debrief_due_hours: int | None = Field(default=None, ge=1, le=720)
-    follow_up_window_hours: int | None = Field(default=None, ge=1, le=720)
-    follow_up_max_words: int | None = Field(default=None, ge=10, le=2000)
-    feedback_chase_after_days: int | None = Field(default=None, ge=1, le=90)
-    feedback_max_chases: int | None = Field(default=None, ge=0, le=20)
+    debrief_due_hours: Annotated[int, Interval(ge=1, le=720), WHOLE_NUMBER] | None = None
+    follow_up_window_hours: Annotated[int, Interval(ge=1, le=720), WHOLE_NUMBER] | None = None
+    follow_up_max_words: Annotated[int, Interval(ge=10, le=2000), WHOLE_NUMBER] | None = None
+    feedback_chase_after_days: Annotated[int, Interval(ge=1, le=90), WHOLE_NUMBER] | None = None
+    feedback_max_chases: Annotated[int, Interval(ge=0, le=20), WHOLE_NUMBER] | None = None
     timezone: SingleLine | None = Field(default=None, max_length=64)
     sender_name: SingleLine | None = Field(default=None, max_length=200)
     sender_email: Email | None = None
-    retention_days: int | None = Field(default=None, ge=30, le=3650)
+    retention_days: Annotated[int, Interval(ge=30, le=3650), WHOLE_NUMBER] | None = None
 
     @field_validator("timezone")
     @classmethod

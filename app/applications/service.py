@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.applications.schemas import ApplicationRead
 from app.core.auth import Principal
-from app.core.errors import ApplicationExists, Immutable
+from app.core.errors import ApplicationExists, Immutable, ReferenceNotFound
 from app.core.records import RecordService, referenced
 from app.models import (
     Application,
@@ -32,6 +32,7 @@ class ApplicationService(RecordService[Application]):
     label = "application"
     read = ApplicationRead
     unique_problems = {PAIR_INDEX: ApplicationExists}
+    write_problems = (ReferenceNotFound, ApplicationExists, Immutable)
 
     def application_of(self, record: Application) -> UUID | None:
         return record.id

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
@@ -9,7 +9,9 @@ from app.auth import service
 from app.auth.schemas import MeRead, TokenResponse
 from app.core.auth import CurrentPrincipal
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import AmbiguousLogin, InvalidCredentials, TooManyAttempts
 from app.core.etag import IfMatch, set_etag
+from app.core.problem_docs import raises
 from app.users import service as users
 from app.users.schemas import MeUpdate, UserRead
 
@@ -22,7 +24,7 @@ class LoginForm(OAuth2PasswordRequestForm):
     def __init__(
         self,
         *,
-        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        grant_type: Annotated[Literal["password"], Form()] = "password",
         username: Annotated[str, Form(min_length=1, max_length=320)],
         password: Annotated[str, Form(min_length=1, max_length=256)],
         scope: Annotated[str, Form(max_length=1000)] = "",
@@ -44,6 +46,7 @@ class LoginForm(OAuth2PasswordRequestForm):
     summary="Log in (OAuth2 password flow): email and password to an access token",
     description="`username` is your email. If one email has accounts in several agencies, "
     "send the agency id as `client_id`. The token is short-lived; log in again when it expires.",
+    openapi_extra=raises(InvalidCredentials, AmbiguousLogin, TooManyAttempts),
 )
 async def issue_token(
     request: Request,

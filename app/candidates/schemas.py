@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, StrictBool
 
 from app.core.schemas import (
     Email,
@@ -34,7 +34,7 @@ class CandidateFields(InputModel):
     last_name: SingleLine = Field(min_length=1, max_length=100)
     email: Email
     phone: Phone | None = None
-    contact_consent: bool = Field(
+    contact_consent: StrictBool = Field(
         default=False,
         description="The candidate agreed to be contacted. Without it, nothing "
         "is ever sent to them.",
@@ -70,7 +70,7 @@ class CandidateUpdate(UpdateModel):
     last_name: SingleLine | None = Field(default=None, min_length=1, max_length=100)
     email: Email | None = None
     phone: Phone | None = None
-    contact_consent: bool | None = None
+    contact_consent: StrictBool | None = None
     owner_id: UUID | None = None
     external_id: ExternalId | None = None
 
@@ -104,7 +104,7 @@ class RefereeCreate(InputModel):
     name: SingleLine = Field(min_length=1, max_length=200)
     email: Email
     relationship: SingleLine = Field(min_length=1, max_length=200)
-    consent_to_contact: bool = Field(
+    consent_to_contact: StrictBool = Field(
         default=False, description="The referee agreed to be contacted; without it, no heads-up."
     )
 
@@ -115,7 +115,7 @@ class RefereeUpdate(UpdateModel):
     name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     email: Email | None = None
     relationship: SingleLine | None = Field(default=None, min_length=1, max_length=200)
-    consent_to_contact: bool | None = None
+    consent_to_contact: StrictBool | None = None
 
 
 class RefereeRead(OutputModel):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.candidates.schemas import CandidateRead, RefereeRead
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import InUse
+from app.core.errors import InUse, ReferenceNotFound
 from app.core.pagination import PageParams
 from app.core.records import RecordService, any_exists, contains, referenced
 from app.events.service import record_event
@@ -21,6 +21,8 @@ class CandidateService(RecordService[Candidate]):
     model = Candidate
     label = "candidate"
     read = CandidateRead
+    write_problems = (ReferenceNotFound,)
+    delete_problems = (InUse,)
 
     async def check(
         self,
@@ -82,6 +84,7 @@ class RefereeService(RecordService[Referee]):
     model = Referee
     label = "referee"
     read = RefereeRead
+    delete_problems = (InUse,)
 
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Referee

@@ -16,9 +16,11 @@ from app.clients.schemas import (
 from app.clients.service import clients, contacts
 from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import ExternalIdTaken
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
+from app.core.problem_docs import raises
 from app.core.record_routes import add_record_routes
 from app.core.records import contains
 from app.core.routing import UpdatedAfter
@@ -59,6 +61,7 @@ async def list_contacts(
     "/v1/clients/{client_id}/contacts",
     status_code=status.HTTP_201_CREATED,
     summary="Add a contact (interviewer, hiring manager) to a client",
+    openapi_extra=raises(ExternalIdTaken),
 )
 async def create_contact(
     principal: RecordsWriter,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clients.schemas import ClientRead, ContactRead
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import InUse
+from app.core.errors import InUse, ReferenceNotFound
 from app.core.pagination import PageParams
 from app.core.records import RecordService, any_exists, referenced
 from app.events.service import record_event
@@ -22,6 +22,7 @@ class ClientService(RecordService[Client]):
     model = Client
     label = "client"
     read = ClientRead
+    delete_problems = (InUse,)
 
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Client
@@ -61,6 +62,8 @@ class ContactService(RecordService[ClientContact]):
     model = ClientContact
     label = "contact"
     read = ContactRead
+    write_problems = (ReferenceNotFound,)
+    delete_problems = (InUse,)
 
     async def check(
         self,

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.openapi_paths import documented_methods
 from app.core.requests import loggable_path
 
 PROBLEM_BASE_URI = "https://afterview.dev/problems/"
@@ -342,6 +343,22 @@ class ServiceUnavailable(Problem):
     slug, status, title = "service-unavailable", 503, "The service cannot answer right now"
 
 
+class InvalidCursor(Problem):
+    slug, status, title = (
+        "cursor-invalid",
+        422,
+        "The cursor is not one this list gave out; start again without one",
+    )
+
+
+class InconsistentValues(Problem):
+    slug, status, title = (
+        "inconsistent-values",
+        422,
+        "Each value is valid on its own, but not together",
+    )
+
+
 class InternalError(Problem):
     slug, status, title = "internal-error", 500, "Internal server error"
 
@@ -426,6 +443,9 @@ def install_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         problem = cls(None if detail == HTTPStatus(exc.status_code).phrase else detail)
         problem.headers = dict(exc.headers or {})
+        path = request.url.path
+        if exc.status_code == 405 and (methods := documented_methods(request.app.openapi(), path)):
+            problem.headers["Allow"] = ", ".join(methods)  # every route's, not the first one's
         return problem_response(request, problem)
 
     @app.exception_handler(Exception)

@@ -26,6 +26,8 @@ def set_etag(response: Response, version: int) -> None:
 
 def ensure_match(if_match: str | None, version: int, *, required: bool = True) -> None:
     """412 `stale-etag` when the caller's tag is not the current one; 428 when it is missing."""
+    if if_match is not None and not if_match.strip():
+        if_match = None  # an empty header names no version: as good as none
     if if_match is None:
         if required:
             raise PreconditionRequired("Send If-Match with the ETag from your last read.")

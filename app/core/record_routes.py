@@ -10,8 +10,10 @@ from pydantic import BaseModel
 
 from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import ExternalIdTaken, PreconditionRequired
 from app.core.etag import IfMatch, etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.problem_docs import raises
 from app.core.records import RecordService
 from app.core.routing import ExternalIdPath, upserted, with_etag
 
@@ -30,6 +32,9 @@ def add_record_routes(
     """`GET, PATCH, DELETE {path}/{id}`; with `create`, `POST {path}`; with `replace`,
     `PUT {path}/by-external-id/{id}`."""
     label = service.label
+    writes = service.write_problems
+    if hasattr(service.model, "external_id"):
+        writes = (ExternalIdTaken, *writes)
     a_label = ("an " if label[0] in "aeiou" else "a ") + label
 
     async def create_record(
@@ -85,6 +90,7 @@ def add_record_routes(
             status_code=status.HTTP_201_CREATED,
             summary=f"Add {a_label}",
             operation_id=f"create_{label}",
+            openapi_extra=raises(*writes),
         )
     item = f"{path}/{{record_id}}"
     router.add_api_route(
@@ -102,6 +108,7 @@ def add_record_routes(
         response_model=read,
         summary=f"Change {a_label} (requires If-Match)",
         operation_id=f"update_{label}",
+        openapi_extra=raises(PreconditionRequired, *writes),
     )
     if delete_summary is not None:
         router.add_api_route(
@@ -111,6 +118,7 @@ def add_record_routes(
             status_code=status.HTTP_204_NO_CONTENT,
             summary=delete_summary,
             operation_id=f"delete_{label}",
+            openapi_extra=raises(*service.delete_problems),
         )
     if replace is None:
         return
@@ -138,5 +146,6 @@ def add_record_routes(
         response_model=read,
         summary=f"Create or replace {a_label} by your system's id",
         operation_id=f"upsert_{label}_by_external_id",
+        openapi_extra=raises(*writes),
         responses={201: {"description": "Created"}, 200: {"description": "Replaced"}},
     )

@@ -81,6 +81,10 @@ class RecordService(Generic[ModelT]):
     """What `GET` answers for one record: also each event's snapshot of it."""
     unique_problems: ClassVar[dict[str, type[Problem]]] = {}
     """Unique index name → the problem a concurrent duplicate insert answers."""
+    write_problems: ClassVar[tuple[type[Problem], ...]] = ()
+    """What `check` can raise (the OpenAPI document declares them on the writes)."""
+    delete_problems: ClassVar[tuple[type[Problem], ...]] = ()
+    """What `check_delete` (or a delete that cancels) can raise."""
 
     # -- hooks -------------------------------------------------------------------------------
     async def check(

@@ -4,10 +4,12 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Self
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     GetJsonSchemaHandler,
@@ -31,12 +33,45 @@ class UpdateModel(InputModel):
 
     nullable: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: Any, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Say in the schema what the check below enforces: `null` only where allowed."""
+        json_schema = handler(core_schema)
+        target = handler.resolve_ref_schema(json_schema)
+        for name, prop in target.get("properties", {}).items():
+            if name in cls.nullable or "anyOf" not in prop:
+                continue
+            options = [o for o in prop["anyOf"] if o.get("type") != "null"]
+            prop.pop("default", None)
+            if len(options) == 1:
+                del prop["anyOf"]
+                prop.update(options[0])
+            else:
+                prop["anyOf"] = options
+        return json_schema
+
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
         for name in self.model_fields_set:
             if getattr(self, name) is None and name not in self.nullable:
                 raise ValueError(f"{name} cannot be null; leave it out to keep it unchanged")
         return self
+
+
+def _whole_number(value: Any) -> Any:
+    """A JSON integer (`8`, or `8.0` as JSON Schema counts it), never text or a boolean."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, float) and not value.is_integer():
+        raise PydanticCustomError("int_from_float", "Input should be a whole number")
+    return int(value)
+
+
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+"""For an integer in a request body, as the schema's `integer` means it (no coercion from text):
+`Annotated[int, Interval(ge=1, le=50), WHOLE_NUMBER]` (bounds first, so the schema shows them)."""
 
 
 class OutputModel(BaseModel):
@@ -47,8 +82,19 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
-Email = Annotated[EmailStr, AfterValidator(_lower)]
-"""An email address, compared and stored in lower case."""
+def _email_json_schema(schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    """Say that special-use domains (`.test`, `.local`, …: RFC 6761) are refused, as
+    email-validator refuses them."""
+    names = "|".join(re.escape(name) for name in SPECIAL_USE_DOMAIN_NAMES)
+    return {**handler(schema), "pattern": f"^(?!.*[@.](?:{names})\\.?$)"}
+
+
+Email = Annotated[
+    EmailStr,
+    AfterValidator(_lower),
+    GetPydanticSchema(get_pydantic_json_schema=_email_json_schema),
+]
+"""An email address, compared and stored in lower case; never at a special-use domain."""
 
 Phone = Annotated[
     str,
@@ -99,20 +145,41 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
+INSTANT_PATTERN = r"^(19|2[01])[0-9]{2}-"
+"""The years 1900 to 2199, as the OpenAPI document says it."""
+
+
 def _in_range(value: datetime) -> datetime:
-    """Between 1900 and 2200 once in UTC: a date near year 1 or 9999 with a large offset has
-    no UTC form at all, and none of these instants can be that far out."""
-    try:
-        utc = value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise PydanticCustomError("instant_range", "must be between 1900 and 2200") from None
-    if not EARLIEST <= utc < LATEST:
-        raise PydanticCustomError("instant_range", "must be between 1900 and 2200")
+    """In the years 1900 to 2199 as written: a date near year 1 or 9999 with a large offset
+    has no UTC form at all, and none of these instants can be that far out."""
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise PydanticCustomError("instant_range", "must be between 1900 and 2199")
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
-"""An input instant: RFC 3339 with an offset, between 1900 and 2200."""
+_RFC3339_START = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    """A date-time written out, never a number (which Pydantic would read as Unix time)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339_START.match(value):
+        raise PydanticCustomError("instant_format", "must be an RFC 3339 date-time with offset")
+    return value
+
+
+def _instant_json_schema(schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    return {**handler(schema), "pattern": INSTANT_PATTERN}
+
+
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    AfterValidator(_in_range),
+    GetPydanticSchema(get_pydantic_json_schema=_instant_json_schema),
+]
+"""An input instant: RFC 3339 with an offset, in the years 1900 to 2199."""
 
 Timestamp = Annotated[
     AwareDatetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")

@@ -5,8 +5,10 @@ from fastapi import APIRouter, Query, Response
 
 from app.core.auth import WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import ApplicationClosed, InterviewCancelled, InterviewNotFinished
 from app.core.etag import IfMatch
 from app.core.pagination import Page, PageQuery
+from app.core.problem_docs import raises
 from app.core.routing import upserted, with_etag
 from app.debriefs import service
 from app.debriefs.schemas import DebriefRead, DebriefWrite, QuestionBankEntry
@@ -21,6 +23,7 @@ PATH = "/v1/interviews/{interview_id}/debrief"
     description="Only once the interview has ended. Due within the agency's "
     "`debrief_due_hours` of the interview's end; `on_time` records whether it was.",
     responses={201: {"description": "Submitted"}, 200: {"description": "Revised"}},
+    openapi_extra=raises(ApplicationClosed, InterviewCancelled, InterviewNotFinished),
 )
 async def submit_debrief(
     principal: WorkflowWriter,

@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, Field, JsonValue
+from pydantic import AnyHttpUrl, Field, JsonValue, StrictBool
 
 from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp
 from app.models import AnswerQuality
@@ -25,7 +25,7 @@ class DebriefQuestionWrite(InputModel):
     text: str = Field(min_length=1, max_length=1000)
     topic: SingleLine | None = Field(default=None, max_length=100)
     answer_quality: AnswerQuality
-    half_answered: bool = Field(
+    half_answered: StrictBool = Field(
         default=False, description="Worth answering in full in the thank-you follow-up."
     )
 

@@ -5,8 +5,16 @@ from fastapi import APIRouter, Response
 from app.applications.schemas import ApplicationRead
 from app.core.auth import WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import (
+    ApplicationClosed,
+    ApplicationOpen,
+    InterviewCancelled,
+    InterviewNotFinished,
+    TemplateNotValid,
+)
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.problem_docs import raises
 from app.decisions import service
 from app.decisions.schemas import (
     DecisionRead,
@@ -26,6 +34,9 @@ BASE = "/v1/applications/{application_id}"
     summary="Record whether the candidate still wants the job",
     description="`withdraw` closes the application, cancels pending messages for it and "
     "queues a courteous note to the client contact. After an interview has ended only.",
+    openapi_extra=raises(
+        ApplicationClosed, InterviewCancelled, InterviewNotFinished, TemplateNotValid
+    ),
 )
 async def record_decision(
     principal: WorkflowWriter,
@@ -53,6 +64,7 @@ async def read_decision(
     summary="Record the client's outcome: offer, unsuccessful or placed",
     description="`unsuccessful` and `placed` close the application. With an offer, the "
     "candidate's open questions (from an `unsure` decision) come back to be raised.",
+    openapi_extra=raises(ApplicationClosed, TemplateNotValid),
 )
 async def record_outcome(
     principal: WorkflowWriter,
@@ -72,7 +84,11 @@ async def record_outcome(
     )
 
 
-@router.post(BASE + "/reopen", summary="Reopen a closed application (recorded, with a reason)")
+@router.post(
+    BASE + "/reopen",
+    summary="Reopen a closed application (recorded, with a reason)",
+    openapi_extra=raises(ApplicationOpen),
+)
 async def reopen_application(
     principal: WorkflowWriter,
     session: SessionDep,

@@ -17,7 +17,13 @@ class DecisionWrite(InputModel):
             "examples": [
                 {"decision": "unsure", "open_questions": ["Is the hybrid pattern negotiable?"]},
                 {"decision": "withdraw", "reason": "Accepted another offer closer to home."},
-            ]
+            ],
+            # The rule below, said in the schema: a withdrawal carries a non-blank reason.
+            "if": {"properties": {"decision": {"const": "withdraw"}}, "required": ["decision"]},
+            "then": {
+                "properties": {"reason": {"type": "string", "pattern": "\\S"}},
+                "required": ["reason"],
+            },
         }
     }
 

@@ -63,6 +63,10 @@ CATALOGUE: dict[str, str] = {
 OBJECTS = frozenset(kind.split(".", 1)[0] for kind in CATALOGUE)
 
 
+SUBSCRIBABLE = sorted(CATALOGUE) + sorted(f"{kind}.*" for kind in OBJECTS)
+"""What a webhook endpoint may list in `event_types`."""
+
+
 def unknown_types(types: list[str]) -> list[str]:
     """Those of `types` that are neither a catalogued type nor `<object>.*` of a known object."""
     return [t for t in types if t not in CATALOGUE and not (t.endswith(".*") and t[:-2] in OBJECTS)]

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
@@ -7,9 +8,10 @@ from fastapi import APIRouter, Query, Request
 from app.applications.service import applications
 from app.core.auth import EventsReader, WorkflowReader
 from app.core.deps import ClockDep, SessionDep
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import CursorExpired, FieldError, ValidationFailed
 from app.core.pagination import Page, PageQuery
-from app.events.catalogue import catalogue_markdown, unknown_types
+from app.core.problem_docs import raises
+from app.events.catalogue import SUBSCRIBABLE, catalogue_markdown, unknown_types
 from app.events.schemas import EventPage, EventRead, TimelineEntry
 from app.events.service import FeedPosition, application_timeline, feed
 
@@ -30,11 +32,15 @@ its deliveries, so you can deduplicate across both. Events are served for
 """
 
 
+_ONE_TYPE = "|".join(re.escape(name) for name in SUBSCRIBABLE)
+TYPES_PATTERN = f"^(?:(?:{_ONE_TYPE})(?:,(?:{_ONE_TYPE}))*)?$"
+
+
 def _types(raw: str | None) -> list[str]:
     """`types=candidate.updated,follow_up.*`: known types, or every type of a known object."""
     if not raw:
         return []
-    wanted = [t.strip() for t in raw.split(",") if t.strip()]
+    wanted = raw.split(",")
     unknown = unknown_types(wanted)
     if unknown:
         message = f"not in the event catalogue: {', '.join(unknown)}"
@@ -49,7 +55,7 @@ def _types(raw: str | None) -> list[str]:
     "/v1/events",
     summary="The event feed: every change, gap-free, to resume from where you left off",
     description=FEED_DESCRIPTION,
-    responses={410: {"description": "The cursor is older than the feed keeps (`cursor-expired`)."}},
+    openapi_extra=raises(CursorExpired),
 )
 async def read_events(
     principal: EventsReader,
@@ -64,6 +70,7 @@ async def read_events(
         str | None,
         Query(
             max_length=2000,
+            pattern=TYPES_PATTERN,
             description="Comma-separated types, or `<object>.*`: `application.*,follow_up.sent`.",
         ),
     ] = None,

@@ -5,9 +5,19 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from app.core.auth import Principal, WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
-from app.core.errors import PROBLEM_MEDIA_TYPE, ProblemDocument
+from app.core.errors import (
+    FeedbackAlreadyReceived,
+    FeedbackNotReceived,
+    FeedbackRequestExists,
+    LinkClosed,
+    LinkExpired,
+    OutcomeNotUnsuccessful,
+    ReferenceNotFound,
+    TemplateNotValid,
+)
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.problem_docs import raises
 from app.feedback import service
 from app.feedback.links import LinksDep, link_principal
 from app.feedback.schemas import (
@@ -43,6 +53,9 @@ async def read_request(
     summary="Ask the client for feedback (the outcome must be unsuccessful; one per application)",
     description="Recording an `unsuccessful` outcome already does this when the client has a "
     "contact to ask. Chased every `feedback_chase_after_days`, up to `feedback_max_chases`.",
+    openapi_extra=raises(
+        FeedbackRequestExists, OutcomeNotUnsuccessful, ReferenceNotFound, TemplateNotValid
+    ),
 )
 async def request_feedback(
     principal: WorkflowWriter,
@@ -66,7 +79,11 @@ async def request_feedback(
     )
 
 
-@router.post(BASE + "/feedback", summary="Enter the client's feedback (a consultant, by hand)")
+@router.post(
+    BASE + "/feedback",
+    summary="Enter the client's feedback (a consultant, by hand)",
+    openapi_extra=raises(FeedbackAlreadyReceived),
+)
 async def enter_feedback(
     principal: WorkflowWriter,
     session: SessionDep,
@@ -82,7 +99,11 @@ async def enter_feedback(
     return await idem.respond(response, read_of(request, links), etag=etag_of(request.version))
 
 
-@router.post(BASE + "/release", summary="Release the reviewed feedback to the candidate")
+@router.post(
+    BASE + "/release",
+    summary="Release the reviewed feedback to the candidate",
+    openapi_extra=raises(FeedbackNotReceived, TemplateNotValid),
+)
 async def release_feedback(
     principal: WorkflowWriter,
     session: SessionDep,
@@ -115,6 +136,7 @@ LinkHolder = Annotated[tuple[Principal, UUID], Depends(_link_holder)]
     summary="The feedback form's content, as JSON (no login)",
     description="The JSON twin of the HTML form that `client_link` opens (`/feedback/{token}`), "
     "for front-ends that draw their own form.",
+    openapi_extra=raises(LinkExpired, LinkClosed),
 )
 async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedbackForm:
     principal, request_id = holder
@@ -128,14 +150,7 @@ async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedback
     summary="Send feedback through the link (once; 410 after)",
     description="Accepted while the request is open (`requested` or `chased`). Once answered, "
     "or closed (expired, or the candidate withdrew), the link answers 410 `link-closed`.",
-    responses={
-        410: {
-            "description": "The link has expired (`link-expired`), or no longer accepts "
-            "feedback (`link-closed`)",
-            "model": ProblemDocument,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-        }
-    },
+    openapi_extra=raises(LinkExpired, LinkClosed, FeedbackAlreadyReceived),
 )
 async def public_submit(
     holder: LinkHolder, session: SessionDep, clock: ClockDep, data: FeedbackWrite

@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, StrictBool
 
 from app.core.schemas import InputModel, OutputModel, Timestamp
 from app.feedback.links import FeedbackLinks
@@ -34,7 +34,9 @@ class FeedbackWrite(InputModel):
 class FeedbackRelease(InputModel):
     model_config = {"json_schema_extra": {"examples": [{"debrief_call": True}]}}
 
-    debrief_call: bool = Field(default=False, description="Offer the candidate a call about it.")
+    debrief_call: StrictBool = Field(
+        default=False, description="Offer the candidate a call about it."
+    )
 
 
 class FeedbackRequestRead(OutputModel):

@@ -4,8 +4,22 @@ from fastapi import APIRouter, Response
 
 from app.core.auth import WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import (
+    AgencyFirstRequired,
+    ApplicationClosed,
+    DecisionNotWant,
+    DirectContactNotApproved,
+    FollowUpAlreadySent,
+    FollowUpTooLong,
+    FollowUpWrongState,
+    InterviewCancelled,
+    InterviewNotFinished,
+    NoConsultant,
+    TemplateNotValid,
+)
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.problem_docs import raises
 from app.follow_ups import service
 from app.follow_ups.schemas import (
     AgencyThanks,
@@ -50,6 +64,14 @@ async def read_follow_up(
     BASE + "/agency-thanks",
     summary="Record the candidate's thanks to the agency (always the first step)",
     description="Only when the candidate's decision is `want` (409 `decision-not-want`).",
+    openapi_extra=raises(
+        ApplicationClosed,
+        InterviewCancelled,
+        InterviewNotFinished,
+        DecisionNotWant,
+        FollowUpAlreadySent,
+        FollowUpWrongState,
+    ),
 )
 async def thank_agency(
     principal: WorkflowWriter,
@@ -67,6 +89,15 @@ async def thank_agency(
 @router.post(
     BASE + "/direct-contact-request",
     summary="Ask to thank the interviewers directly (after thanking the agency)",
+    openapi_extra=raises(
+        ApplicationClosed,
+        InterviewCancelled,
+        InterviewNotFinished,
+        DecisionNotWant,
+        AgencyFirstRequired,
+        FollowUpAlreadySent,
+        FollowUpWrongState,
+    ),
 )
 async def request_direct_contact(
     principal: WorkflowWriter,
@@ -86,6 +117,9 @@ async def request_direct_contact(
 @router.post(
     BASE + "/direct-contact-request/approve",
     summary="Approve the direct note (a consultant)",
+    openapi_extra=raises(
+        ApplicationClosed, InterviewCancelled, FollowUpAlreadySent, FollowUpWrongState
+    ),
 )
 async def approve_direct_contact(
     principal: WorkflowWriter,
@@ -104,6 +138,9 @@ async def approve_direct_contact(
 @router.post(
     BASE + "/direct-contact-request/decline",
     summary="Decline the direct note (a consultant); the note then goes via the agency",
+    openapi_extra=raises(
+        ApplicationClosed, InterviewCancelled, FollowUpAlreadySent, FollowUpWrongState
+    ),
 )
 async def decline_direct_contact(
     principal: WorkflowWriter,
@@ -126,6 +163,19 @@ async def decline_direct_contact(
     description="Word limit from the agency (422 `follow-up-too-long`); due at the interview's "
     "end plus `follow_up_window_hours` (`on_time` records it); a second is 409 "
     "`follow-up-already-sent`.",
+    openapi_extra=raises(
+        ApplicationClosed,
+        InterviewCancelled,
+        InterviewNotFinished,
+        DecisionNotWant,
+        AgencyFirstRequired,
+        FollowUpAlreadySent,
+        FollowUpWrongState,
+        DirectContactNotApproved,
+        NoConsultant,
+        FollowUpTooLong,
+        TemplateNotValid,
+    ),
 )
 async def send_follow_up(
     principal: WorkflowWriter,

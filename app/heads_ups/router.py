@@ -4,9 +4,18 @@ from fastapi import APIRouter, Response, status
 
 from app.core.auth import WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import (
+    ApplicationClosed,
+    HeadsUpAlreadySent,
+    OfferNotLikely,
+    RefereeNoConsent,
+    ReferenceNotFound,
+    TemplateNotValid,
+)
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
+from app.core.problem_docs import raises
 from app.heads_ups import service
 from app.heads_ups.schemas import HeadsUpCreate, HeadsUpRead
 
@@ -31,6 +40,14 @@ async def list_heads_ups(
     "referee who consented (409 `referee-no-consent`), once per referee and application "
     "(409 `heads-up-already-sent`). The message names the role, why the candidate wants it "
     "and what to emphasise.",
+    openapi_extra=raises(
+        ApplicationClosed,
+        OfferNotLikely,
+        RefereeNoConsent,
+        HeadsUpAlreadySent,
+        ReferenceNotFound,
+        TemplateNotValid,
+    ),
 )
 async def send_heads_up(
     principal: WorkflowWriter,

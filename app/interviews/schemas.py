@@ -1,9 +1,18 @@
-from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, JsonValue, ValidationInfo, field_validator
+from annotated_types import Interval
+from pydantic import Field, JsonValue, field_validator
 
-from app.core.schemas import ExternalId, InputModel, Instant, OutputModel, Timestamp, UpdateModel
+from app.core.schemas import (
+    WHOLE_NUMBER,
+    ExternalId,
+    InputModel,
+    Instant,
+    OutputModel,
+    Timestamp,
+    UpdateModel,
+)
 from app.models import InterviewFormat, InterviewStatus
 
 INTERVIEW_EXAMPLE: dict[str, JsonValue] = {
@@ -16,27 +25,21 @@ INTERVIEW_EXAMPLE: dict[str, JsonValue] = {
     "external_id": "bullhorn-int-5521",
 }
 Interviewers = list[UUID]
+NO_REPEATS: dict[str, JsonValue] = {"uniqueItems": True}
 
 
 class InterviewFields(InputModel):
     application_id: UUID
     starts_at: Instant
     ends_at: Instant
-    round: int | None = Field(default=None, ge=1, le=50)
+    round: Annotated[int, Interval(ge=1, le=50), WHOLE_NUMBER] | None = None
     format: InterviewFormat
     interviewer_ids: Interviewers = Field(
         default_factory=list,
         max_length=20,
         description="Contacts of the vacancy's client who interview, in order.",
+        json_schema_extra=NO_REPEATS,
     )
-
-    @field_validator("ends_at")
-    @classmethod
-    def _ends_after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
-        starts_at = info.data.get("starts_at")
-        if starts_at is not None and ends_at <= starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return ends_at
 
     @field_validator("interviewer_ids")
     @classmethod
@@ -74,9 +77,11 @@ class InterviewUpdate(UpdateModel):
 
     starts_at: Instant | None = None
     ends_at: Instant | None = None
-    round: int | None = Field(default=None, ge=1, le=50)
+    round: Annotated[int, Interval(ge=1, le=50), WHOLE_NUMBER] | None = None
     format: InterviewFormat | None = None
-    interviewer_ids: Interviewers | None = Field(default=None, max_length=20)
+    interviewer_ids: Interviewers | None = Field(
+        default=None, max_length=20, json_schema_extra=NO_REPEATS
+    )
     external_id: ExternalId | None = None
 
 

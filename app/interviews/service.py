@@ -15,11 +15,12 @@ from app.core.errors import (
     ApplicationClosed,
     FieldError,
     Immutable,
+    InconsistentValues,
     InterviewAlreadyHeld,
     InterviewCancelled,
     InterviewerNotAtClient,
     InterviewNotFinished,
-    ValidationFailed,
+    ReferenceNotFound,
 )
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams
@@ -46,6 +47,14 @@ class InterviewService(RecordService[Interview]):
     model = Interview
     label = "interview"
     read = InterviewRead
+    write_problems = (
+        InconsistentValues,
+        ReferenceNotFound,
+        InterviewerNotAtClient,
+        InterviewCancelled,
+        Immutable,
+    )
+    delete_problems = (InterviewAlreadyHeld,)
 
     def application_of(self, record: Interview) -> UUID | None:
         return record.application_id
@@ -72,7 +81,7 @@ class InterviewService(RecordService[Interview]):
         ends = values.get("ends_at") or (current.ends_at if current else None)
         if starts is not None and ends is not None and ends <= starts:
             message = "ends_at must be after starts_at"
-            raise ValidationFailed(
+            raise InconsistentValues(
                 message,
                 errors=[FieldError(field="ends_at", location="body", message=message).model_dump()],
             )

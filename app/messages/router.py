@@ -5,9 +5,11 @@ from fastapi import APIRouter, Query, Response
 
 from app.core.auth import Admin, WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import MessageNotFailed, TemplateNotValid
 from app.core.etag import IfMatch, set_etag
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
+from app.core.problem_docs import raises
 from app.messages import service
 from app.messages.schemas import MessageRead, TemplateRead, TemplateWrite
 from app.messages.templates import DEFAULTS, render
@@ -55,7 +57,7 @@ async def read_message(
 @router.post(
     "/v1/messages/{message_id}/retry",
     summary="Send a failed message again (same Message-ID, a fresh set of attempts)",
-    responses={409: {"description": "The message is not `failed` (`message-not-failed`)."}},
+    openapi_extra=raises(MessageNotFailed),
 )
 async def retry_message(
     principal: WorkflowWriter,
@@ -81,6 +83,7 @@ async def read_template(
 @router.put(
     "/v1/message-templates/{kind}",
     summary="Change the wording of a message (admins); refused (422) if it does not render",
+    openapi_extra=raises(TemplateNotValid),
 )
 async def save_template(
     principal: Admin,

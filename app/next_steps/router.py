@@ -4,7 +4,9 @@ from fastapi import APIRouter, Response
 
 from app.core.auth import WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import ApplicationClosed, InterviewCancelled, InterviewNotFinished
 from app.core.etag import IfMatch
+from app.core.problem_docs import raises
 from app.core.routing import upserted, with_etag
 from app.next_steps import service
 from app.next_steps.schemas import NextStepsRead, NextStepsWrite
@@ -19,6 +21,7 @@ PATH = "/v1/interviews/{interview_id}/next-steps"
     description="Only once the interview has ended (409 `interview-not-finished` before), "
     "while the application is open (409 `application-closed`). Repeating it corrects it.",
     responses={201: {"description": "Recorded"}, 200: {"description": "Corrected"}},
+    openapi_extra=raises(ApplicationClosed, InterviewCancelled, InterviewNotFinished),
 )
 async def record_next_steps(
     principal: WorkflowWriter,

@@ -4,6 +4,8 @@ from fastapi import APIRouter, Query
 
 from app.core.auth import WorkflowReader
 from app.core.deps import SessionDep
+from app.core.errors import InconsistentValues
+from app.core.problem_docs import raises
 from app.core.schemas import Instant
 from app.reports import service
 from app.reports.schemas import PostInterviewReport
@@ -18,6 +20,7 @@ router = APIRouter(tags=["Work"])
     "follow-ups, feedback obtained rate and median days for a client to answer. Interviews "
     "count by when they ended, feedback requests by when they were made; `to` is exclusive.",
     response_model_by_alias=True,
+    openapi_extra=raises(InconsistentValues),
 )
 async def post_interview_report(
     principal: WorkflowReader,

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import FieldError, InconsistentValues
 from app.models import (
     Application,
     Debrief,
@@ -76,7 +76,7 @@ async def post_interview_report(
 ) -> dict[str, Any]:
     if window_to <= window_from or window_to - window_from > timedelta(days=MAX_WINDOW_DAYS):
         message = f"must be after `from`, and at most {MAX_WINDOW_DAYS} days after it"
-        raise ValidationFailed(
+        raise InconsistentValues(
             f"to: {message}.",
             errors=[FieldError(field="to", location="query", message=message).model_dump()],
         )

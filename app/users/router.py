@@ -5,9 +5,11 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.core.auth import UserManager, UsersReader
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import EmailTaken, LastAdmin, PreconditionRequired
 from app.core.etag import IfMatch, etag_of, set_etag
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
+from app.core.problem_docs import raises
 from app.core.schemas import Email
 from app.models import Role
 from app.users import service
@@ -35,6 +37,7 @@ async def list_users(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Add a user (admins, or API keys with users:write for consultants)",
+    openapi_extra=raises(EmailTaken),
 )
 async def create_user(
     principal: UserManager,
@@ -64,7 +67,9 @@ async def read_user(
 
 
 @router.patch(
-    "/{user_id}", summary="Change a user (admins, or keys with users:write; requires If-Match)"
+    "/{user_id}",
+    summary="Change a user (admins, or keys with users:write; requires If-Match)",
+    openapi_extra=raises(EmailTaken, LastAdmin, PreconditionRequired),
 )
 async def update_user(
     principal: UserManager,
@@ -85,6 +90,7 @@ async def update_user(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Deactivate a user (admins, or keys with users:write)",
     description="The user can no longer log in; their name stays on history. Idempotent.",
+    openapi_extra=raises(LastAdmin),
 )
 async def deactivate_user(
     principal: UserManager,

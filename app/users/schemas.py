@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from app.core.schemas import Email, InputModel, OutputModel, SingleLine, Timestamp, UpdateModel
 from app.models import Role
@@ -37,8 +37,8 @@ class UserUpdate(UpdateModel):
     name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
     password: str | None = Field(default=None, min_length=12, max_length=256)
     role: Role | None = None
-    active: bool | None = None
-    daily_digest: bool | None = None
+    active: StrictBool | None = None
+    daily_digest: StrictBool | None = None
 
 
 class MeUpdate(UpdateModel):
@@ -46,7 +46,7 @@ class MeUpdate(UpdateModel):
 
     model_config = {"json_schema_extra": {"examples": [{"daily_digest": False}]}}
 
-    daily_digest: bool | None = Field(
+    daily_digest: StrictBool | None = Field(
         default=None, description="The 08:00 email of your overdue worklist items."
     )
 

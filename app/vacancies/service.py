@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import InUse
+from app.core.errors import InUse, ReferenceNotFound
 from app.core.records import RecordService, any_exists, reference_error, referenced
 from app.models import Application, Client, ClientContact, Vacancy
 from app.vacancies.schemas import VacancyRead
@@ -16,6 +16,8 @@ class VacancyService(RecordService[Vacancy]):
     model = Vacancy
     label = "vacancy"
     read = VacancyRead
+    write_problems = (ReferenceNotFound,)
+    delete_problems = (InUse,)
 
     async def check(
         self,

@@ -5,9 +5,11 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.core.auth import WebhookManager
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import DeliveryPending, PreconditionRequired, WebhookUrlRefused
 from app.core.etag import IfMatch, etag_of, set_etag
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
+from app.core.problem_docs import raises
 from app.webhooks import service
 from app.webhooks.schemas import (
     WebhookDeliveryRead,
@@ -56,7 +58,7 @@ async def list_endpoints(
     status_code=status.HTTP_201_CREATED,
     summary="Add a webhook endpoint; its signing secret is shown in this response only",
     description=SIGNING,
-    responses={422: {"description": "Not https, or not a public address (`webhook-url-refused`)."}},
+    openapi_extra=raises(WebhookUrlRefused),
 )
 async def create_endpoint(
     principal: WebhookManager,
@@ -88,7 +90,11 @@ async def read_endpoint(
     return WebhookEndpointRead.model_validate(endpoint)
 
 
-@router.patch(ONE, summary="Change a webhook endpoint (requires If-Match)")
+@router.patch(
+    ONE,
+    summary="Change a webhook endpoint (requires If-Match)",
+    openapi_extra=raises(WebhookUrlRefused, PreconditionRequired),
+)
 async def update_endpoint(
     principal: WebhookManager,
     session: SessionDep,
@@ -167,6 +173,7 @@ async def list_deliveries(
 @router.post(
     ONE + "/deliveries/{delivery_id}/retry",
     summary="Send a finished delivery again (409 `delivery-pending` while it is being tried)",
+    openapi_extra=raises(DeliveryPending),
 )
 async def retry_delivery(
     principal: WebhookManager,

@@ -1,10 +1,18 @@
-from typing import Self
+from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    JsonValue,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp, UpdateModel
-from app.events.catalogue import unknown_types
+from app.events.catalogue import SUBSCRIBABLE, unknown_types
 from app.models import DeliveryState
 
 EVENT_TYPES = Field(
@@ -14,6 +22,9 @@ EVENT_TYPES = Field(
     "none: every event. See the catalogue under `GET /v1/events`.",
     examples=[["application.*", "follow_up.sent"]],
 )
+
+
+EventTypeName = Annotated[SingleLine, WithJsonSchema({"type": "string", "enum": SUBSCRIBABLE})]
 
 
 def _known(types: list[str] | None) -> list[str] | None:
@@ -40,9 +51,9 @@ class WebhookEndpointCreate(InputModel):
     }
 
     url: AnyHttpUrl = Field(description="https (http only where private targets are allowed).")
-    event_types: list[SingleLine] | None = EVENT_TYPES
+    event_types: list[EventTypeName] | None = EVENT_TYPES
     description: SingleLine | None = Field(default=None, max_length=500)
-    enabled: bool = True
+    enabled: StrictBool = True
 
     _known_types = field_validator("event_types")(_known)
 
@@ -62,9 +73,9 @@ class WebhookEndpointUpdate(UpdateModel):
     nullable = frozenset({"event_types", "description"})
 
     url: AnyHttpUrl | None = None
-    event_types: list[SingleLine] | None = EVENT_TYPES
+    event_types: list[EventTypeName] | None = EVENT_TYPES
     description: SingleLine | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     _known_types = field_validator("event_types")(_known)
 

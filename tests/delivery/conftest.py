@@ -18,6 +18,7 @@ from app.core.provision import DatabaseUrls, migrate, with_credentials
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET, TEST_OWNER, TEST_RUNTIME, TestDatabase
+from tests.support.problem_log import wear_problem_log
 
 
 @pytest.fixture(scope="package")
@@ -66,4 +67,4 @@ def app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> 
         public_url="http://afterview.test",
         webhooks_allow_private=True,
     )
-    return create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock)
+    return wear_problem_log(create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock))
