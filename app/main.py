@@ -21,6 +21,7 @@ from app.core.db import create_engine, session_factory
 from app.core.errors import install_handlers
 from app.core.guards import InputGuard
 from app.core.idempotency import Replay, replay_response
+from app.core.limit_store import LimitStore, PostgresLimits, RedisLimits
 from app.core.logging import configure_logging
 from app.core.problem_docs import problems_openapi
 from app.core.rate_limits import policy_header
@@ -84,8 +85,10 @@ def create_app(
                 max_overflow=settings.db_max_overflow,
             )
             app.state.sessions = session_factory(app.state.engine)
+            app.state.limits = limit_store(settings, app.state.engine)
         async with _background_worker(app, settings, enabled=with_worker):
             yield
+        await app.state.limits.close()
         if owned:
             await app.state.engine.dispose()
 
@@ -103,6 +106,7 @@ def create_app(
     if engine is not None:
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.limits = limit_store(settings, engine)
 
     install_handlers(app)
     app.add_exception_handler(Replay, replay_response)
@@ -172,6 +176,13 @@ def _log_worker_end(task: "asyncio.Task[None]") -> None:
         log.warning("worker_cancelled")
     elif (error := task.exception()) is not None:
         log.error("worker_crashed", exc_info=error)
+
+
+def limit_store(settings: Settings, engine: AsyncEngine) -> LimitStore:
+    """Where quotas and failed logins are counted: Redis when configured, else PostgreSQL."""
+    if settings.redis_url:
+        return RedisLimits(settings.redis_url)
+    return PostgresLimits(engine)
 
 
 def create_app_from_env() -> FastAPI:

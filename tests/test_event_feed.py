@@ -155,7 +155,7 @@ async def test_a_cursor_older_than_the_feed_keeps_is_410(
         await api.get("/v1/events", params={"after": page["next"]}), 410, "cursor-expired"
     )
     assert_problem(
-        await api.get("/v1/events", params={"after": "not-a-cursor"}), 422, "validation-error"
+        await api.get("/v1/events", params={"after": "not-a-cursor"}), 422, "cursor-invalid"
     )
     fresh = await read_feed(api)  # without a cursor: what is kept (nothing that old)
     assert fresh["items"] == []

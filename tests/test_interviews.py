@@ -204,7 +204,7 @@ async def test_end_not_after_start_is_refused(agency_a: Tenant, clock: FixedCloc
         body = interview_body(scene, clock, starts_at=starts.isoformat(), ends_at=ends.isoformat())
         response = await agency_a.admin.post("/v1/interviews", json=body)
 
-        problem = assert_problem(response, 422, "validation-error")
+        problem = assert_problem(response, 422, "inconsistent-values")
         assert [e["field"] for e in problem["errors"]] == ["ends_at"], problem
 
     assert await list_interviews(agency_a.admin) == []
@@ -245,7 +245,7 @@ async def test_patch_moving_the_end_before_the_start_is_refused(
         path, json={"ends_at": too_early.isoformat()}, headers={"If-Match": before[1]}
     )
 
-    problem = assert_problem(response, 422, "validation-error")
+    problem = assert_problem(response, 422, "inconsistent-values")
     assert [e["field"] for e in problem["errors"]] == ["ends_at"]
     assert await read(agency_a.admin, path) == before
 

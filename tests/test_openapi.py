@@ -39,3 +39,34 @@ def test_docs_can_log_in_and_every_schema_has_an_example() -> None:
         if not has_example:
             lacking.append(name)
     assert lacking == []
+
+
+def test_each_error_status_shows_each_of_its_problems_with_its_own_example() -> None:
+    import json
+
+    spec: dict[str, Any] = json.loads(render_openapi())
+    examples = spec["components"]["examples"]
+    seen_slugs = set()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            statuses = {int(s) for s in operation["responses"] if s[0] in "45"}
+            assert {422, 503} <= statuses, (method, path)
+            for status, response in operation["responses"].items():
+                if status[0] not in "45":
+                    continue
+                content = response["content"]["application/problem+json"]
+                for slug, ref in content["examples"].items():
+                    example = examples[ref["$ref"].rsplit("/", 1)[-1]]["value"]
+                    assert example["status"] == int(status), (method, path, slug)
+                    assert example["type"].endswith("/" + slug)
+                    seen_slugs.add(slug)
+            if operation.get("security"):
+                assert {401, 403, 429} <= statuses, (method, path)
+            if any(p["in"] == "path" for p in operation.get("parameters", [])):
+                assert 404 in statuses, (method, path)
+    assert {
+        "stale-etag",
+        "precondition-required",
+        "payload-too-large",
+        "rate-limited",
+    } <= seen_slugs

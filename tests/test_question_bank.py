@@ -232,7 +232,7 @@ async def test_a_cursor_it_did_not_return_is_refused(agency_a: Tenant, clock: Fi
         as_cursor(["2026-01-01T00:00:00+00:00", "0196f0c9-9999-7c0e-9a3b-1f2e3d4c5b6a"]),
     ):
         response = await bank.api.get(bank.path(), params={"cursor": cursor, "limit": 1})
-        assert_problem(response, 422, "validation-error")
+        assert_problem(response, 422, "cursor-invalid")
         assert "cursor" in error_fields(response)
 
 

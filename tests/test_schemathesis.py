@@ -130,7 +130,6 @@ def config(ids: dict[str, list[str]]) -> str:
         "body.consultant_id": "user",
         "body.hiring_contact_id": "contact",
         "body.referee_id": "referee",
-        "body.interviewer_ids[*]": "contact",
     }
     lines = [
         'hooks = "tests.support.schemathesis_hooks"',

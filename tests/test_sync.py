@@ -162,7 +162,7 @@ async def test_updated_after_must_carry_an_offset(agency_a: Tenant, clock: Fixed
 async def test_a_cursor_the_list_did_not_return_is_refused(agency_a: Tenant) -> None:
     response = await agency_a.admin.get("/v1/candidates", params={"cursor": "not-a-cursor"})
 
-    problem = assert_problem(response, 422, "validation-error")
+    problem = assert_problem(response, 422, "cursor-invalid")
     assert [e["field"] for e in problem["errors"]] == ["cursor"]
 
 

@@ -152,7 +152,7 @@ async def test_pages_walk_the_timeline_once_newest_first(
     bad = base64.urlsafe_b64encode(json.dumps([1, "why"]).encode()).decode()
     for cursor in ("not a cursor!", bad):
         response = await history.api.get(history.path, params={"cursor": cursor})
-        assert_problem(response, 422, "validation-error")
+        assert_problem(response, 422, "cursor-invalid")
         assert "cursor" in error_fields(response)
 
 

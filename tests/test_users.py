@@ -397,13 +397,17 @@ async def test_pagination_returns_every_user_exactly_once(agency_a: Tenant) -> N
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
-    [({"limit": 201}, "limit"), ({"limit": 0}, "limit"), ({"cursor": "garbage"}, "cursor")],
+    ("params", "field", "slug"),
+    [
+        ({"limit": 201}, "limit", "validation-error"),
+        ({"limit": 0}, "limit", "validation-error"),
+        ({"cursor": "garbage"}, "cursor", "cursor-invalid"),
+    ],
 )
 async def test_bad_page_parameters_are_refused(
-    agency_a: Tenant, params: dict[str, Any], field: str
+    agency_a: Tenant, params: dict[str, Any], field: str, slug: str
 ) -> None:
     response = await agency_a.admin.get("/v1/users", params=params)
 
-    body = assert_problem(response, 422, "validation-error")
+    body = assert_problem(response, 422, slug)
     assert field in [error["field"] for error in body["errors"]]

@@ -64,6 +64,7 @@ async def issue_token(
         agency_hint=form.client_id,
         jwt_secret=request.app.state.jwt_secret,
         ttl_seconds=settings.token_ttl_seconds,
+        limits=request.app.state.limits,
         client_address=request.client.host if request.client else None,
     )
     response.headers["Cache-Control"] = "no-store"

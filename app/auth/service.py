@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
 from app.api_keys.service import get_api_key
@@ -15,6 +15,7 @@ from app.core.clock import Clock
 from app.core.db import set_tenant
 from app.core.errors import AmbiguousLogin, InvalidCredentials
 from app.core.ids import AgencyId
+from app.core.limit_store import LimitStore
 from app.core.security import issue_access_token, verify_password
 from app.models import Agency, ApiKey, User
 
@@ -36,25 +37,26 @@ async def login(
     agency_hint: str | None,
     jwt_secret: str,
     ttl_seconds: int,
+    limits: LimitStore,
     client_address: str | None = None,
 ) -> IssuedToken:
     """Check the password against every account with that email (usually one); with several in
     different agencies, `client_id` (the agency id) picks one. Throttled per account and per
     client address."""
     keys = throttle.LoginKeys.of(email, client_address)
-    await throttle.ensure_allowed(session, keys, clock.now())
+    await throttle.ensure_allowed(limits, keys, clock.now())
     rows = (await session.execute(_CANDIDATES, {"email": email.strip()})).all()
     if agency_hint:
         rows = [r for r in rows if str(r.agency_id) == agency_hint.strip()]
     if not rows:
         verify_password(None, password)  # same cost as a wrong password: no account oracle
-        await _failed(session, keys, clock)
+        await throttle.record_failure(limits, keys, clock.now())
         raise InvalidCredentials("Wrong email or password.")
     matches = [r for r in rows if verify_password(r.password_hash, password) and r.active]
     if not matches:
-        await _failed(session, keys, clock)
+        await throttle.record_failure(limits, keys, clock.now())
         raise InvalidCredentials("Wrong email or password, or the account is deactivated.")
-    await throttle.forget_failures(session, keys)
+    await throttle.forget_failures(limits, keys)
     if len(matches) > 1:
         raise AmbiguousLogin("Pass your agency id as client_id to choose.")
     match = matches[0]
@@ -72,12 +74,6 @@ async def login(
     return IssuedToken(
         issue_access_token(jwt_secret, match.user_id, agency_id, now, ttl_seconds), ttl_seconds
     )
-
-
-async def _failed(session: AsyncSession, keys: throttle.LoginKeys, clock: Clock) -> None:
-    engine = session.bind
-    assert isinstance(engine, AsyncEngine)
-    await throttle.record_failure(engine, keys, clock.now())
 
 
 @dataclass(frozen=True)

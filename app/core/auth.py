@@ -169,7 +169,7 @@ async def _count_request(request: Request, clock: Clock, key: bytes) -> None:
     costs one small write each); the response announces what is left."""
     limit = request.app.state.settings.rate_limit_per_minute
     request.state.rate_limit = await rate_limits.hit(
-        request.app.state.engine, key, limit, clock.now()
+        request.app.state.limits, key, limit, clock.now()
     )
 
 

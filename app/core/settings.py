@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         le=3650,
         description="The event feed serves this many days; older snapshots are emptied.",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Count the request quota and failed logins in this Redis "
+        "(`redis://host:6379/0`) instead of PostgreSQL.",
+    )
     rate_limit_per_minute: int = Field(
         default=600, ge=1, le=1_000_000, description="Requests per API key or user per minute."
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from app.applications.service import applications
 from app.core.auth import EventsReader, WorkflowReader
 from app.core.deps import ClockDep, SessionDep
-from app.core.errors import CursorExpired, FieldError, ValidationFailed
+from app.core.errors import CursorExpired, FieldError, InvalidCursor, ValidationFailed
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.events.catalogue import SUBSCRIBABLE, catalogue_markdown, unknown_types
@@ -33,14 +33,14 @@ its deliveries, so you can deduplicate across both. Events are served for
 
 
 _ONE_TYPE = "|".join(re.escape(name) for name in SUBSCRIBABLE)
-TYPES_PATTERN = f"^(?:(?:{_ONE_TYPE})(?:,(?:{_ONE_TYPE}))*)?$"
+TYPES_PATTERN = f"^ *(?:(?:{_ONE_TYPE})(?: *, *(?:{_ONE_TYPE}))*)? *$"
 
 
 def _types(raw: str | None) -> list[str]:
     """`types=candidate.updated,follow_up.*`: known types, or every type of a known object."""
-    if not raw:
+    if not raw or not raw.strip(" "):
         return []
-    wanted = raw.split(",")
+    wanted = [name.strip(" ") for name in raw.split(",")]
     unknown = unknown_types(wanted)
     if unknown:
         message = f"not in the event catalogue: {', '.join(unknown)}"
@@ -55,7 +55,7 @@ def _types(raw: str | None) -> list[str]:
     "/v1/events",
     summary="The event feed: every change, gap-free, to resume from where you left off",
     description=FEED_DESCRIPTION,
-    openapi_extra=raises(CursorExpired),
+    openapi_extra=raises(CursorExpired, InvalidCursor),
 )
 async def read_events(
     principal: EventsReader,
@@ -70,7 +70,7 @@ async def read_events(
         str | None,
         Query(
             max_length=2000,
-            pattern=TYPES_PATTERN,
+            json_schema_extra={"pattern": TYPES_PATTERN},
             description="Comma-separated types, or `<object>.*`: `application.*,follow_up.sent`.",
         ),
     ] = None,

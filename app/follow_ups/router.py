@@ -15,6 +15,7 @@ from app.core.errors import (
     InterviewCancelled,
     InterviewNotFinished,
     NoConsultant,
+    ReferenceNotFound,
     TemplateNotValid,
 )
 from app.core.etag import etag_of
@@ -118,7 +119,12 @@ async def request_direct_contact(
     BASE + "/direct-contact-request/approve",
     summary="Approve the direct note (a consultant)",
     openapi_extra=raises(
-        ApplicationClosed, InterviewCancelled, FollowUpAlreadySent, FollowUpWrongState
+        ApplicationClosed,
+        InterviewCancelled,
+        InterviewNotFinished,
+        AgencyFirstRequired,
+        FollowUpAlreadySent,
+        FollowUpWrongState,
     ),
 )
 async def approve_direct_contact(
@@ -139,7 +145,12 @@ async def approve_direct_contact(
     BASE + "/direct-contact-request/decline",
     summary="Decline the direct note (a consultant); the note then goes via the agency",
     openapi_extra=raises(
-        ApplicationClosed, InterviewCancelled, FollowUpAlreadySent, FollowUpWrongState
+        ApplicationClosed,
+        InterviewCancelled,
+        InterviewNotFinished,
+        AgencyFirstRequired,
+        FollowUpAlreadySent,
+        FollowUpWrongState,
     ),
 )
 async def decline_direct_contact(
@@ -164,6 +175,7 @@ async def decline_direct_contact(
     "end plus `follow_up_window_hours` (`on_time` records it); a second is 409 "
     "`follow-up-already-sent`.",
     openapi_extra=raises(
+        ReferenceNotFound,
         ApplicationClosed,
         InterviewCancelled,
         InterviewNotFinished,

@@ -1,10 +1,13 @@
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StringConstraints
 
 from app.core.schemas import Email, InputModel, OutputModel, SingleLine, Timestamp, UpdateModel
 from app.models import Role
 
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
+"""Kept exactly as typed: spaces at either end are part of a password."""
 PASSWORD = Field(min_length=12, max_length=256, description="At least 12 characters. Write-only.")
 
 
@@ -24,7 +27,7 @@ class UserCreate(InputModel):
 
     email: Email
     name: SingleLine = Field(min_length=1, max_length=200)
-    password: str = PASSWORD
+    password: Password = PASSWORD
     role: Role = Role.consultant
 
 
@@ -35,7 +38,7 @@ class UserUpdate(UpdateModel):
 
     email: Email | None = None
     name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
-    password: str | None = Field(default=None, min_length=12, max_length=256)
+    password: Password | None = Field(default=None, min_length=12, max_length=256)
     role: Role | None = None
     active: StrictBool | None = None
     daily_digest: StrictBool | None = None
