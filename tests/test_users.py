@@ -26,6 +26,15 @@ async def read(client: AsyncClient, path: str) -> tuple[dict[str, Any], str]:
 
 
 async def deactivate(tenant: Tenant, user_id: str) -> None:
+    """Suspend: reversible, and the user stays listed (`active: false`)."""
+    _, etag = await read(tenant.admin, f"/v1/users/{user_id}")
+    response = await tenant.admin.patch(
+        f"/v1/users/{user_id}", json={"active": False}, headers={"If-Match": etag}
+    )
+    assert response.status_code == 200, response.text
+
+
+async def remove(tenant: Tenant, user_id: str) -> None:
     _, etag = await read(tenant.admin, f"/v1/users/{user_id}")
     response = await tenant.admin.delete(f"/v1/users/{user_id}", headers={"If-Match": etag})
     assert response.status_code == 204, response.text
@@ -251,14 +260,34 @@ async def test_patch_with_an_invalid_body_changes_nothing(
     assert await read(agency_a.admin, path) == (before, etag)
 
 
-async def test_deactivation_needs_no_if_match(agency_a: Tenant) -> None:
+async def test_removal_needs_no_if_match_and_leaves_no_user_route(agency_a: Tenant) -> None:
     target = await agency_a.add_user("consultant")
+    path = f"/v1/users/{target['id']}"
 
-    response = await agency_a.admin.delete(f"/v1/users/{target['id']}")
+    response = await agency_a.admin.delete(path)
 
     assert response.status_code == 204, response.text
-    after, _ = await read(agency_a.admin, f"/v1/users/{target['id']}")
-    assert after["active"] is False
+    assert_problem(await agency_a.admin.get(path), 404, "not-found")
+    assert_problem(await agency_a.admin.delete(path), 404, "not-found")
+    patched = await agency_a.admin.patch(path, json={"active": True}, headers={"If-Match": "*"})
+    assert_problem(patched, 404, "not-found")
+    assert target["id"] not in await list_ids(agency_a.admin)
+    assert target["id"] not in await list_ids(agency_a.admin, active="false")
+
+
+async def test_a_removed_users_email_can_be_given_to_a_new_user(
+    anon: AsyncClient, agency_a: Tenant
+) -> None:
+    leaver = await agency_a.add_user("consultant")
+    await remove(agency_a, leaver["id"])
+
+    successor = await agency_a.add_user("consultant", email=leaver["email"])
+
+    assert successor["id"] != leaver["id"]
+    assert (await log_in(anon, leaver["email"], successor["password"])).status_code == 200
+    assert_problem(
+        await log_in(anon, leaver["email"], leaver["password"]), 401, "invalid-credentials"
+    )
 
 
 async def test_deactivation_with_a_stale_etag_is_refused(agency_a: Tenant) -> None:
@@ -328,6 +357,13 @@ async def test_deactivated_user_cannot_log_in(anon: AsyncClient, agency_a: Tenan
     assert_problem(await log_in(anon, user["email"], user["password"]), 401, "invalid-credentials")
     after, _ = await read(agency_a.admin, f"/v1/users/{user['id']}")
     assert after["active"] is False
+
+
+async def test_removed_user_cannot_log_in(anon: AsyncClient, agency_a: Tenant) -> None:
+    user = await agency_a.add_user("consultant")
+    await remove(agency_a, user["id"])
+
+    assert_problem(await log_in(anon, user["email"], user["password"]), 401, "invalid-credentials")
 
 
 # --- Another agency's users ---------------------------------------------------------------------

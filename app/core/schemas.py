@@ -145,8 +145,17 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
-INSTANT_PATTERN = r"^(19|2[01])[0-9]{2}-"
-"""The years 1900 to 2199, as the OpenAPI document says it."""
+_YEAR = "(?:19|2[01])[0-9]{2}"
+_MONTH_DAY = (
+    "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    "|(?:0[13-9]|1[0-2])-(?:29|30)"
+    "|(?:0[13578]|1[02])-31)"
+)
+_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.][0-9]{1,6})?"
+_OFFSET = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+INSTANT_PATTERN = f"^{_YEAR}-{_MONTH_DAY}{_TIME}{_OFFSET}$"
+"""RFC 3339 with an offset, in the years 1900 to 2199, as the OpenAPI document says it (a
+generator can draw valid instants from it; 29 February is the one day it leaves out)."""
 
 
 def _in_range(value: datetime) -> datetime:

@@ -28,6 +28,12 @@ Interviewers = list[UUID]
 NO_REPEATS: dict[str, JsonValue] = {"uniqueItems": True}
 
 
+def _no_repeated_interviewers(ids: list[UUID] | None) -> list[UUID] | None:
+    if ids is not None and len(set(ids)) != len(ids):
+        raise ValueError("interviewer_ids must not repeat a contact")
+    return ids
+
+
 class InterviewFields(InputModel):
     application_id: UUID
     starts_at: Instant
@@ -41,12 +47,7 @@ class InterviewFields(InputModel):
         json_schema_extra=NO_REPEATS,
     )
 
-    @field_validator("interviewer_ids")
-    @classmethod
-    def _no_repeats(cls, ids: list[UUID]) -> list[UUID]:
-        if len(set(ids)) != len(ids):
-            raise ValueError("interviewer_ids must not repeat a contact")
-        return ids
+    _no_repeats = field_validator("interviewer_ids")(_no_repeated_interviewers)
 
 
 class InterviewCreate(InterviewFields):
@@ -83,6 +84,8 @@ class InterviewUpdate(UpdateModel):
         default=None, max_length=20, json_schema_extra=NO_REPEATS
     )
     external_id: ExternalId | None = None
+
+    _no_repeats = field_validator("interviewer_ids")(_no_repeated_interviewers)
 
 
 class InterviewRead(OutputModel):

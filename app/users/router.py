@@ -88,15 +88,17 @@ async def update_user(
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Deactivate a user (admins, or keys with users:write)",
-    description="The user can no longer log in; their name stays on history. Idempotent.",
+    summary="Remove a user (admins, or keys with users:write)",
+    description="The user can no longer log in and is gone from the user routes (404 after; "
+    "their email may be given to a new user), while their name stays on history. To suspend "
+    "someone reversibly, `PATCH` `active: false` instead.",
     openapi_extra=raises(LastAdmin),
 )
-async def deactivate_user(
+async def remove_user(
     principal: UserManager,
     session: SessionDep,
     clock: ClockDep,
     user_id: UUID,
     if_match: IfMatch = None,
 ) -> None:
-    await service.deactivate_user(session, principal, clock, user_id, if_match)
+    await service.remove_user(session, principal, clock, user_id, if_match)

@@ -25,7 +25,7 @@ async def list_users(
     active: bool | None = None,
     email: str | None = None,
 ) -> tuple[list[User], str | None]:
-    stmt = select(User).where(User.agency_id == principal.agency_id)
+    stmt = select(User).where(User.agency_id == principal.agency_id, User.removed_at.is_(None))
     if role is not None:
         stmt = stmt.where(User.role == role)
     if active is not None:
@@ -37,7 +37,9 @@ async def list_users(
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: UUID) -> User:
     user = await session.scalar(
-        select(User).where(User.agency_id == principal.agency_id, User.id == user_id)
+        select(User).where(
+            User.agency_id == principal.agency_id, User.id == user_id, User.removed_at.is_(None)
+        )
     )
     if user is None:
         raise NotFound("No user with that id.")
@@ -47,7 +49,9 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: UUID) -
 async def _ensure_email_free(
     session: AsyncSession, principal: Principal, email: str, exclude: UUID | None = None
 ) -> None:
-    stmt = select(User.id).where(User.agency_id == principal.agency_id, User.email == email)
+    stmt = select(User.id).where(
+        User.agency_id == principal.agency_id, User.email == email, User.removed_at.is_(None)
+    )
     if exclude is not None:
         stmt = stmt.where(User.id != exclude)
     if await session.scalar(stmt) is not None:
@@ -156,7 +160,7 @@ async def update_me(
     return user
 
 
-async def deactivate_user(
+async def remove_user(
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
@@ -166,11 +170,9 @@ async def deactivate_user(
     user = await get_user(session, principal, user_id)
     ensure_match(if_match, user.version, required=False)
     _ensure_may_manage(principal, user.role)
-    if not user.active:
-        return
-    if user.role == Role.admin:
+    if user.role == Role.admin and user.active:
         await _ensure_another_admin(session, principal, user)
     user.active = False
-    user.updated_at = clock.now()
-    audit.record(session, principal, clock, "user.deactivated", ("user", user.id))
+    user.removed_at = user.updated_at = clock.now()
+    audit.record(session, principal, clock, "user.removed", ("user", user.id))
     await session.flush()
