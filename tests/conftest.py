@@ -11,12 +11,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from httpx import AsyncClient
 from psycopg import sql
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core import security
 from app.core.clock import FixedClock
 from app.core.db import create_engine
 from app.core.logging import configure_logging
@@ -96,6 +98,18 @@ async def engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_urls.runtime, pool_size=5, max_overflow=5)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """In this process only, argon2id at its lowest cost: every test logs in, and the
+    production profile costs about 0.3 s a hash. `afterview` child processes, and the test of
+    the production parameters (tests/test_auth.py), use the real one."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", cheap)
+        patch.setattr(security, "_DUMMY_HASH", cheap.hash(secrets.token_urlsafe(16)))
+        yield
 
 
 @pytest.fixture(autouse=True)

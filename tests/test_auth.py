@@ -272,3 +272,15 @@ async def test_token_times_follow_the_app_clock_not_the_wall_clock(
         response = await client.get("/v1/me")
     assert response.status_code == 401
     assert response.json()["type"].endswith("/invalid-token")
+
+
+def test_production_hashing_uses_argon2id_with_the_rfc_9106_low_memory_profile() -> None:
+    """The suite swaps in a cheap hasher (tests/conftest.py); production's is checked here."""
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    from app.core.security import PRODUCTION_HASHER
+
+    assert PRODUCTION_HASHER.time_cost == RFC_9106_LOW_MEMORY.time_cost
+    assert PRODUCTION_HASHER.memory_cost == RFC_9106_LOW_MEMORY.memory_cost
+    assert PRODUCTION_HASHER.parallelism == RFC_9106_LOW_MEMORY.parallelism
+    assert PRODUCTION_HASHER.hash("a password").startswith("$argon2id$v=19$m=65536,t=3,p=4$")

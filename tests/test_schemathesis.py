@@ -183,7 +183,7 @@ def test_schemathesis_finds_nothing(served: Any, tmp_path: Path) -> None:
             "--checks", "all",
             "--phases", "examples,coverage,fuzzing,stateful",
             "--header", f"Authorization: Bearer {key}",
-            "--workers", "2",
+            "--workers", "1",  # its threads race in CPython 3.11's ast module (hypothesis)
             "--seed", str(secrets.randbelow(2**32)),
             "--no-color",
         ],

@@ -19,7 +19,8 @@ API_KEY_PREFIX = "afv"
 CLOCK_SKEW = timedelta(seconds=60)
 """How far in the future a token's `iat` may be (another server's clock running ahead)."""
 
-_hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
+PRODUCTION_HASHER = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
+_hasher = PRODUCTION_HASHER
 # Verified against when no user matches, so a missing user costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
