@@ -56,7 +56,7 @@ async def login(
     if not matches:
         await throttle.record_failure(limits, keys, clock.now())
         raise InvalidCredentials("Wrong email or password, or the account is deactivated.")
-    await throttle.forget_failures(limits, keys)
+    await throttle.forget_failures(limits, session, keys)
     if len(matches) > 1:
         raise AmbiguousLogin("Pass your agency id as client_id to choose.")
     match = matches[0]

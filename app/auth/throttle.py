@@ -54,9 +54,9 @@ async def record_failure(store: LimitStore, keys: LoginKeys, now: datetime) -> N
     await store.record_login_failure(keys.scoped(), now)
 
 
-async def forget_failures(store: LimitStore, keys: LoginKeys) -> None:
+async def forget_failures(store: LimitStore, session: AsyncSession, keys: LoginKeys) -> None:
     """A successful login clears its account's count (not its address's)."""
-    await store.forget_login_failures("account", keys.account)
+    await store.forget_login_failures(session, "account", keys.account)
 
 
 async def sweep(session: AsyncSession, now: datetime) -> int:

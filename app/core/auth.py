@@ -137,7 +137,9 @@ async def authenticate(
         str | None,
         Header(
             alias="On-Behalf-Of",
-            description="API keys only: the id of the user this write is made for.",
+            description="API keys only: the id of an active user of your agency, who is then "
+            "the person acting (recorded on every write, the timeline and events).",
+            json_schema_extra={"format": "uuid"},
         ),
     ] = None,
 ) -> Principal:

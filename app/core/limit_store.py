@@ -16,7 +16,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import LoginFailure
 
@@ -42,7 +42,8 @@ class LimitStore(Protocol):
 
     async def record_login_failure(self, keys: list[tuple[str, bytes]], now: datetime) -> None: ...
 
-    async def forget_login_failures(self, scope: str, digest: bytes) -> None: ...
+    async def forget_login_failures(self, session: AsyncSession, scope: str, digest: bytes) -> None:
+        """Within the successful login's own transaction, where the store is PostgreSQL."""
 
     async def close(self) -> None: ...
 
@@ -96,13 +97,12 @@ class PostgresLimits:
                 ],
             )
 
-    async def forget_login_failures(self, scope: str, digest: bytes) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                delete(LoginFailure).where(
-                    LoginFailure.scope == scope, LoginFailure.key_digest == digest
-                )
+    async def forget_login_failures(self, session: AsyncSession, scope: str, digest: bytes) -> None:
+        await session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.scope == scope, LoginFailure.key_digest == digest
             )
+        )
 
     async def close(self) -> None:
         """The engine belongs to the app, which disposes of it."""
@@ -139,7 +139,7 @@ class RedisLimits:
         for scope, digest in keys:
             await self.logins.hit(self.failures, scope, digest.hex())
 
-    async def forget_login_failures(self, scope: str, digest: bytes) -> None:
+    async def forget_login_failures(self, session: AsyncSession, scope: str, digest: bytes) -> None:
         await self.logins.clear(self.failures, scope, digest.hex())
 
     async def close(self) -> None:
