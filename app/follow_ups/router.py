@@ -46,6 +46,16 @@ async def _answer(
     return await idem.respond(response, body, etag=etag_of(follow_up.version))
 
 
+AFTER_THE_INTERVIEW = (
+    ApplicationClosed,
+    InterviewCancelled,
+    InterviewNotFinished,
+    FollowUpAlreadySent,
+    FollowUpWrongState,
+)
+"""What every follow-up step can meet: the interview and its follow-up must be at that stage."""
+
+
 @router.get(BASE, summary="Where the interview's thank-you follow-up stands")
 async def read_follow_up(
     principal: WorkflowReader,
@@ -65,14 +75,7 @@ async def read_follow_up(
     BASE + "/agency-thanks",
     summary="Record the candidate's thanks to the agency (always the first step)",
     description="Only when the candidate's decision is `want` (409 `decision-not-want`).",
-    openapi_extra=raises(
-        ApplicationClosed,
-        InterviewCancelled,
-        InterviewNotFinished,
-        DecisionNotWant,
-        FollowUpAlreadySent,
-        FollowUpWrongState,
-    ),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, DecisionNotWant),
 )
 async def thank_agency(
     principal: WorkflowWriter,
@@ -90,15 +93,7 @@ async def thank_agency(
 @router.post(
     BASE + "/direct-contact-request",
     summary="Ask to thank the interviewers directly (after thanking the agency)",
-    openapi_extra=raises(
-        ApplicationClosed,
-        InterviewCancelled,
-        InterviewNotFinished,
-        DecisionNotWant,
-        AgencyFirstRequired,
-        FollowUpAlreadySent,
-        FollowUpWrongState,
-    ),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, DecisionNotWant, AgencyFirstRequired),
 )
 async def request_direct_contact(
     principal: WorkflowWriter,
@@ -118,14 +113,7 @@ async def request_direct_contact(
 @router.post(
     BASE + "/direct-contact-request/approve",
     summary="Approve the direct note (a consultant)",
-    openapi_extra=raises(
-        ApplicationClosed,
-        InterviewCancelled,
-        InterviewNotFinished,
-        AgencyFirstRequired,
-        FollowUpAlreadySent,
-        FollowUpWrongState,
-    ),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, AgencyFirstRequired),
 )
 async def approve_direct_contact(
     principal: WorkflowWriter,
@@ -144,14 +132,7 @@ async def approve_direct_contact(
 @router.post(
     BASE + "/direct-contact-request/decline",
     summary="Decline the direct note (a consultant); the note then goes via the agency",
-    openapi_extra=raises(
-        ApplicationClosed,
-        InterviewCancelled,
-        InterviewNotFinished,
-        AgencyFirstRequired,
-        FollowUpAlreadySent,
-        FollowUpWrongState,
-    ),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, AgencyFirstRequired),
 )
 async def decline_direct_contact(
     principal: WorkflowWriter,
@@ -175,14 +156,10 @@ async def decline_direct_contact(
     "end plus `follow_up_window_hours` (`on_time` records it); a second is 409 "
     "`follow-up-already-sent`.",
     openapi_extra=raises(
-        ReferenceNotFound,
-        ApplicationClosed,
-        InterviewCancelled,
-        InterviewNotFinished,
+        *AFTER_THE_INTERVIEW,
         DecisionNotWant,
         AgencyFirstRequired,
-        FollowUpAlreadySent,
-        FollowUpWrongState,
+        ReferenceNotFound,
         DirectContactNotApproved,
         NoConsultant,
         FollowUpTooLong,

@@ -6,7 +6,6 @@ each problem response. At the end of the session `undeclared` compares them with
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PROBLEM_BASE_URI, PROBLEM_MEDIA_TYPE
+from app.core.openapi_paths import path_template
 
 
 @dataclass(frozen=True, order=True)
@@ -69,21 +69,6 @@ class ProblemLog:
             OBSERVED.spec = self.fastapi_app.openapi()
 
 
-def _operation(spec: dict[str, Any], method: str, path: str) -> tuple[str, Any] | None:
-    """The documented operation a request went to: of the templates its path fits, the one
-    with the most literal segments (`/by-external-id/{id}` before `/{record_id}`)."""
-    fits = []
-    for template, item in spec["paths"].items():
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path) and method.lower() in item:
-            literal = sum(1 for part in template.split("/") if not part.startswith("{"))
-            fits.append((literal, template, item[method.lower()]))
-    if not fits:
-        return None
-    _, template, operation = max(fits, key=lambda fit: fit[0])
-    return template, operation
-
-
 def wear_problem_log(app: FastAPI) -> FastAPI:
     app.add_middleware(ProblemLog, fastapi_app=app)
     return app
@@ -97,10 +82,10 @@ def undeclared() -> list[Answer]:
         return []
     missing = set()
     for answer in OBSERVED.answers:
-        found = _operation(spec, answer.method, answer.path)
-        if found is None:  # a path the document leaves out (the HTML pages, or none at all)
+        template = path_template(spec, answer.path, answer.method)
+        if template is None:  # a path the document leaves out (the HTML pages, or none at all)
             continue
-        template, operation = found
+        operation = spec["paths"][template][answer.method.lower()]
         response = operation["responses"].get(str(answer.status), {})
         examples = response.get("content", {}).get(PROBLEM_MEDIA_TYPE, {}).get("examples", {})
         if answer.slug not in examples:
