@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.agency.router import router as agency_router
@@ -47,6 +49,23 @@ from app.webhooks.router import router as webhooks_router
 from app.worklist.router import router as worklist_router
 
 log = structlog.get_logger(__name__)
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    "On-Behalf-Of",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+]
 WORKER_STOP_SECONDS = 30.0
 
 DESCRIPTION = """
@@ -92,12 +111,12 @@ def create_app(
         if owned:
             await app.state.engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from files in the package: no CDN, works offline
         title="Afterview",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
@@ -114,6 +133,15 @@ def create_app(
     app.add_middleware(
         RequestIdMiddleware, rate_limit_policy=policy_header(settings.rate_limit_per_minute)
     )
+    if settings.cors_origin_list:  # outermost: preflights and error answers carry CORS too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     for router in (
         health_router,
         auth_router,

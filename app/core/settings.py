@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         le=3650,
         description="The event feed serves this many days; older snapshots are emptied.",
     )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins whose browser front-ends may call the API "
+        "(`https://app.example.com`); none by default.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Count the request quota and failed logins in this Redis "
@@ -101,6 +106,10 @@ class Settings(BaseSettings):
     run_worker: bool = Field(
         default=False, description="The API process also runs a worker (`serve --worker`)."
     )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def embedded(self) -> bool:
