@@ -70,3 +70,15 @@ def test_each_error_status_shows_each_of_its_problems_with_its_own_example() -> 
         "payload-too-large",
         "rate-limited",
     } <= seen_slugs
+
+
+def test_operation_ids_are_short_stable_names_for_a_generated_client() -> None:
+    import json
+    import re
+
+    spec: dict[str, Any] = json.loads(render_openapi())
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not re.fullmatch(r"[a-z]+(_[a-z]+)*", i) or "_v1_" in i] == []
+    for expected in ("list_candidates", "create_candidate", "approve_direct_contact", "log_in"):
+        assert expected in ids

@@ -48,7 +48,7 @@ class LoginForm(OAuth2PasswordRequestForm):
     "send the agency id as `client_id`. The token is short-lived; log in again when it expires.",
     openapi_extra=raises(InvalidCredentials, AmbiguousLogin, TooManyAttempts),
 )
-async def issue_token(
+async def log_in(
     request: Request,
     session: SessionDep,
     clock: ClockDep,

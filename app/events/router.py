@@ -57,7 +57,7 @@ def _types(raw: str | None) -> list[str]:
     description=FEED_DESCRIPTION,
     openapi_extra=raises(CursorExpired, InvalidCursor),
 )
-async def read_events(
+async def read_event_feed(
     principal: EventsReader,
     session: SessionDep,
     clock: ClockDep,

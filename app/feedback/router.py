@@ -35,7 +35,7 @@ PUBLIC = "/v1/public/feedback/{token}"
 
 
 @router.get(BASE, summary="The application's feedback request and what the client said")
-async def read_request(
+async def read_feedback_request(
     principal: WorkflowReader,
     session: SessionDep,
     application_id: UUID,
@@ -138,7 +138,7 @@ LinkHolder = Annotated[tuple[Principal, UUID], Depends(_link_holder)]
     "for front-ends that draw their own form.",
     openapi_extra=raises(LinkExpired, LinkClosed),
 )
-async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedbackForm:
+async def read_feedback_form(holder: LinkHolder, session: SessionDep) -> PublicFeedbackForm:
     principal, request_id = holder
     request, context = await service.public_request(session, principal, request_id)
     return PublicFeedbackForm.of(context, answered=request.state not in service.OPEN_STATES)
@@ -152,7 +152,7 @@ async def public_form(holder: LinkHolder, session: SessionDep) -> PublicFeedback
     "or closed (expired, or the candidate withdrew), the link answers 410 `link-closed`.",
     openapi_extra=raises(LinkExpired, LinkClosed, FeedbackAlreadyReceived),
 )
-async def public_submit(
+async def submit_feedback_form(
     holder: LinkHolder, session: SessionDep, clock: ClockDep, data: FeedbackWrite
 ) -> PublicFeedbackForm:
     principal, request_id = holder

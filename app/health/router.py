@@ -11,12 +11,12 @@ READY_TIMEOUT_SECONDS = 2.0
 
 
 @router.get("/healthz", summary="The process is up")
-async def healthz() -> dict[str, str]:
+async def check_liveness() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/readyz", summary="The process can reach its database")
-async def readyz(request: Request) -> dict[str, str]:
+async def check_readiness(request: Request) -> dict[str, str]:
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             async with request.app.state.engine.connect() as conn:

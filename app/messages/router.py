@@ -72,7 +72,7 @@ async def retry_message(
 
 
 @router.get("/v1/message-templates/{kind}", summary="The wording your agency uses for a message")
-async def read_template(
+async def read_message_template(
     principal: WorkflowReader, session: SessionDep, kind: MessageKind, response: Response
 ) -> TemplateRead:
     template = await service.current_template(session, principal, kind)
@@ -85,7 +85,7 @@ async def read_template(
     summary="Change the wording of a message (admins); refused (422) if it does not render",
     openapi_extra=raises(TemplateNotValid),
 )
-async def save_template(
+async def save_message_template(
     principal: Admin,
     session: SessionDep,
     clock: ClockDep,

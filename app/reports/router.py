@@ -22,7 +22,7 @@ router = APIRouter(tags=["Work"])
     response_model_by_alias=True,
     openapi_extra=raises(InconsistentValues),
 )
-async def post_interview_report(
+async def read_post_interview_report(
     principal: WorkflowReader,
     session: SessionDep,
     window_from: Annotated[Instant, Query(alias="from")],

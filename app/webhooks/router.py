@@ -46,7 +46,7 @@ def _with_secret(endpoint: object, secret: str) -> WebhookEndpointWithSecret:
 
 
 @router.get("", summary="Your agency's webhook endpoints (admins, or keys with webhooks:manage)")
-async def list_endpoints(
+async def list_webhook_endpoints(
     principal: WebhookManager, session: SessionDep
 ) -> list[WebhookEndpointRead]:
     endpoints = await service.list_endpoints(session, principal)
@@ -60,7 +60,7 @@ async def list_endpoints(
     description=SIGNING,
     openapi_extra=raises(WebhookUrlRefused),
 )
-async def create_endpoint(
+async def create_webhook_endpoint(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
@@ -82,7 +82,7 @@ async def create_endpoint(
 
 
 @router.get(ONE, summary="Read a webhook endpoint")
-async def read_endpoint(
+async def read_webhook_endpoint(
     principal: WebhookManager, session: SessionDep, endpoint_id: UUID, response: Response
 ) -> WebhookEndpointRead:
     endpoint = await service.get_endpoint(session, principal, endpoint_id)
@@ -95,7 +95,7 @@ async def read_endpoint(
     summary="Change a webhook endpoint (requires If-Match)",
     openapi_extra=raises(WebhookUrlRefused, PreconditionRequired),
 )
-async def update_endpoint(
+async def update_webhook_endpoint(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
@@ -117,7 +117,7 @@ async def update_endpoint(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a webhook endpoint and its deliveries (the events stay in the feed)",
 )
-async def delete_endpoint(
+async def delete_webhook_endpoint(
     principal: WebhookManager, session: SessionDep, clock: ClockDep, endpoint_id: UUID
 ) -> None:
     await service.delete_endpoint(session, principal, clock, endpoint_id)
@@ -127,7 +127,7 @@ async def delete_endpoint(
     ONE + "/rotate-secret",
     summary="Issue a new signing secret; deliveries carry both signatures for 24 hours",
 )
-async def rotate_secret(
+async def rotate_webhook_secret(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
@@ -148,7 +148,7 @@ async def rotate_secret(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a `webhook.test` event to this endpoint now",
 )
-async def send_test(
+async def send_test_webhook(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
@@ -163,7 +163,7 @@ async def send_test(
 
 
 @router.get(ONE + "/deliveries", summary="The endpoint's deliveries, newest first, with attempts")
-async def list_deliveries(
+async def list_webhook_deliveries(
     principal: WebhookManager, session: SessionDep, endpoint_id: UUID, page: PageQuery
 ) -> Page[WebhookDeliveryRead]:
     items, next_cursor = await service.list_deliveries(session, principal, endpoint_id, page)
@@ -175,7 +175,7 @@ async def list_deliveries(
     summary="Send a finished delivery again (409 `delivery-pending` while it is being tried)",
     openapi_extra=raises(DeliveryPending),
 )
-async def retry_delivery(
+async def retry_webhook_delivery(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
