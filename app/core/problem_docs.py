@@ -40,8 +40,6 @@ from app.core.errors import (
 )
 from app.core.openapi_links import add_links
 
-METHOD_KEY = "x-afterview-method"
-"""Set on each operation while the document is finished, then removed."""
 PROBLEMS_KEY = "x-afterview-problems"
 """Where a route's own problems wait in its operation until `document_problems` renders them."""
 
@@ -81,11 +79,7 @@ def raises(*kinds: type[Problem]) -> dict[str, Any]:
     return {PROBLEMS_KEY: [kind.slug for kind in kinds]}
 
 
-def operation_method(operation: dict[str, Any]) -> str:
-    return str(operation.get(METHOD_KEY, "get"))
-
-
-def _common_problems(operation: dict[str, Any]) -> list[type[Problem]]:
+def _common_problems(method: str, operation: dict[str, Any]) -> list[type[Problem]]:
     """The problems an operation can answer because of what it is, not what its rules are."""
     parameters = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
     found: list[type[Problem]] = [ValidationFailed, ServiceUnavailable]
@@ -95,7 +89,7 @@ def _common_problems(operation: dict[str, Any]) -> list[type[Problem]]:
         found.append(NotFound)
     if "requestBody" in operation:
         found += [MalformedRequest, PayloadTooLarge]
-    if ("header", "If-Match") in parameters or operation_method(operation) != "get":
+    if ("header", "If-Match") in parameters or method != "get":
         found.append(StaleEtag)  # a stale If-Match, or a write that lost a race
     if ("query", "cursor") in parameters:
         found.append(InvalidCursor)
@@ -156,9 +150,7 @@ def document_problems(spec: dict[str, Any]) -> None:
     for item in spec.get("paths", {}).values():
         for method, operation in item.items():
             own = [problem_types[slug] for slug in operation.pop(PROBLEMS_KEY, [])]
-            operation[METHOD_KEY] = method
-            kinds = [*_common_problems(operation), *own]
-            del operation[METHOD_KEY]
+            kinds = [*_common_problems(method, operation), *own]
             if PreconditionRequired in own:
                 _require_if_match(operation)
             used.update(kinds)
