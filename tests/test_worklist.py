@@ -14,6 +14,7 @@ from typing import Any
 from httpx import AsyncClient
 
 from app.core.clock import FixedClock
+from app.worklist.schemas import WorkKind
 from tests.support.records import (
     assert_problem,
     make_application,
@@ -360,6 +361,93 @@ async def test_a_withdrawn_application_contributes_nothing(
     assert await d.items() == []
 
 
+# --- Names beside the ids ----------------------------------------------------------------------
+
+
+@dataclass
+class Named:
+    """An application made through the API, and the names its worklist items must carry."""
+
+    application: Json
+    names: Json
+
+
+async def named_application(d: Desk, first_name: str, client_name: str, title: str) -> Named:
+    """An application of a new candidate to a new vacancy (with a hiring contact) at a new
+    client, each named by the test, so a name taken from the wrong row shows."""
+    candidate = await make_candidate(d.tenant, first_name=first_name)
+    client = await make_client(d.tenant, name=client_name)
+    contact = await make_contact(d.tenant, client["id"])
+    vacancy = await make_vacancy(
+        d.tenant, client["id"], title=title, hiring_contact_id=contact["id"]
+    )
+    application = await d.application(candidate_id=candidate["id"], vacancy_id=vacancy["id"])
+    names = {
+        "candidate_name": f"{candidate['first_name']} {candidate['last_name']}",
+        "client_name": client["name"],
+        "vacancy_title": vacancy["title"],
+    }
+    return Named(application, names)
+
+
+def assert_named(items: list[Json], named: list[Named]) -> None:
+    by_application = {n.application["id"]: n for n in named}
+    for item in items:
+        expected = by_application[item["application_id"]]
+        assert item["candidate_id"] == expected.application["candidate_id"], item
+        assert {key: item[key] for key in expected.names} == expected.names, item
+
+
+async def test_every_kind_of_item_names_the_candidate_the_client_and_the_role(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    d = await desk(agency_a)
+    open_one = await named_application(d, "Amara", "Harbour Logistics", "Supply Chain Analyst")
+    chased = await named_application(d, "Tomasz", "Northwind Freight", "Transport Planner")
+    released = await named_application(d, "Leila", "Bluewater Ports", "Operations Lead")
+    every = (open_one, chased, released)
+    start = clock.now() + timedelta(minutes=1)
+    interviews = {n.application["id"]: await d.interview(n.application, start) for n in every}
+    ends_at = at(interviews[open_one.application["id"]]["ends_at"])
+    clock.set(ends_at + timedelta(minutes=5))
+
+    # The open application: next steps, debrief, follow-up, direct contact, chase, heads-up.
+    application_path = f"/v1/applications/{open_one.application['id']}"
+    interview_path = f"/v1/interviews/{interviews[open_one.application['id']]['id']}"
+    await make_referee(d.api, open_one.application["candidate_id"], consent_to_contact=True)
+    _, etag = await read(d.api, application_path)
+    likely = await d.api.patch(
+        application_path, json={"offer_likelihood": "high"}, headers={"If-Match": etag}
+    )
+    assert likely.status_code == 200, likely.text
+    await d.put(f"{application_path}/decision", {"decision": "want"})
+    await d.post(f"{interview_path}/follow-up/agency-thanks", {})
+    await d.post(
+        f"{interview_path}/follow-up/direct-contact-request", {"reason": "The manager asked."}
+    )
+    await d.put(f"{interview_path}/next-steps", next_steps_body(ends_at + timedelta(hours=1)))
+    # The two closed ones: a feedback chase coming due, and feedback waiting to be released.
+    for named in (chased, released):
+        path = f"/v1/applications/{named.application['id']}"
+        await d.put(f"{path}/outcome", {"outcome": "unsuccessful"})
+    await d.post(
+        f"/v1/applications/{released.application['id']}/feedback-request/feedback", FEEDBACK
+    )
+    # Next steps were recorded after an hour: the first item kind reappears on a new interview.
+    second = await make_interview(
+        d.api, open_one.application["id"], starts_at=clock.now() + timedelta(minutes=1)
+    )
+    clock.set(at(second["ends_at"]) + timedelta(hours=2))
+
+    items = await d.items()
+    assert {i["kind"] for i in items} == set(WorkKind)
+    assert {i["application_id"] for i in items} == {n.application["id"] for n in every}
+    assert_named(items, list(every))
+    for named, kind in ((chased, "feedback_chase_due"), (released, "release_feedback")):
+        [item] = [i for i in items if i["application_id"] == named.application["id"]]
+        assert item["kind"] == kind
+
+
 # --- Order and pages ---------------------------------------------------------------------------
 
 
@@ -485,7 +573,9 @@ async def test_another_agency_never_sees_agency_as_items(
     agency_a: Tenant, agency_b: Tenant, clock: FixedClock
 ) -> None:
     a, b = await desk(agency_a), await desk(agency_b)
-    a_application, b_application = await a.application(), await b.application()
+    a_named = await named_application(a, "Amara", "Harbour Logistics", "Analyst")
+    b_named = await named_application(b, "Bruno", "Harbour Logistics", "Analyst")
+    a_application, b_application = a_named.application, b_named.application
     await a.interview(a_application, clock.now() + timedelta(minutes=1))
     interview = await b.interview(b_application, clock.now() + timedelta(minutes=1))
     clock.set(at(interview["ends_at"]) + timedelta(minutes=5))
@@ -494,6 +584,9 @@ async def test_another_agency_never_sees_agency_as_items(
     assert {i["application_id"] for i in a_items} == {a_application["id"]}
     assert {i["application_id"] for i in b_items} == {b_application["id"]}
     assert len(b_items) == 2
+    # Same client name and title in both agencies: each item names its own agency's records.
+    assert_named(a_items, [a_named])
+    assert_named(b_items, [b_named])
 
     # Naming the other agency's consultant shows nothing of theirs.
     response = await b.api.get("/v1/worklist", params={"assignee": a.consultant_id})

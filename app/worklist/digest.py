@@ -2,7 +2,6 @@
 gets one email listing their overdue worklist items (a passed decision date among them)."""
 
 from datetime import datetime
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -13,15 +12,7 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.scheduled import claim_run
 from app.messages.service import Recipient, queue_message
-from app.models import (
-    Application,
-    Candidate,
-    Client,
-    MessageKind,
-    RecipientType,
-    User,
-    Vacancy,
-)
+from app.models import MessageKind, RecipientType, User
 from app.worklist.schemas import WorkItem, WorkKind
 from app.worklist.service import work_items
 
@@ -61,7 +52,7 @@ async def send_daily_digests(
         overdue = [i for i in await work_items(session, principal, now, user.id) if i.overdue]
         if not overdue:
             continue
-        lines = await _lines(session, principal, overdue, zone)
+        lines = _lines(overdue, zone)
         message = await queue_message(
             session,
             principal,
@@ -76,51 +67,17 @@ async def send_daily_digests(
     return queued
 
 
-async def _lines(
-    session: AsyncSession, principal: Principal, items: list[WorkItem], zone: ZoneInfo
-) -> list[dict[str, str]]:
-    names = await _names(session, principal, {item.application_id for item in items})
+def _lines(items: list[WorkItem], zone: ZoneInfo) -> list[dict[str, str]]:
     return [
         {
             "what": WHAT[item.kind],
-            **names[item.application_id],
+            "candidate": item.candidate_name,
+            "role": item.vacancy_title,
+            "client": item.client_name,
             "due": _local(item.due_at, zone),
         }
         for item in items
     ]
-
-
-async def _names(
-    session: AsyncSession, principal: Principal, application_ids: set[UUID]
-) -> dict[UUID, dict[str, str]]:
-    rows = await session.execute(
-        select(
-            Application.id,
-            Candidate.first_name,
-            Candidate.last_name,
-            Vacancy.title,
-            Client.name,
-        )
-        .join(
-            Candidate,
-            (Candidate.agency_id == Application.agency_id)
-            & (Candidate.id == Application.candidate_id),
-        )
-        .join(
-            Vacancy,
-            (Vacancy.agency_id == Application.agency_id) & (Vacancy.id == Application.vacancy_id),
-        )
-        .join(Client, (Client.agency_id == Vacancy.agency_id) & (Client.id == Vacancy.client_id))
-        .where(Application.agency_id == principal.agency_id, Application.id.in_(application_ids))
-    )
-    return {
-        row.id: {
-            "candidate": f"{row.first_name} {row.last_name}",
-            "role": row.title,
-            "client": row.name,
-        }
-        for row in rows
-    }
 
 
 def _local(instant: datetime, zone: ZoneInfo) -> str:

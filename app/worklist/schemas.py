@@ -18,7 +18,8 @@ class WorkKind(StrEnum):
 
 
 class WorkItem(OutputModel):
-    """One thing that needs the consultant, and the ids of what it concerns."""
+    """One thing that needs the consultant, the ids of what it concerns, and the names a person
+    reads: the candidate, the client and the role."""
 
     model_config = {
         "json_schema_extra": {
@@ -29,6 +30,9 @@ class WorkItem(OutputModel):
                     "overdue": False,
                     "application_id": "0196f0b4-4444-7c0e-9a3b-1f2e3d4c5b6a",
                     "candidate_id": "0196f0b2-7d41-7c0e-9a3b-1f2e3d4c5b6a",
+                    "candidate_name": "Amara Okafor",
+                    "client_name": "Harbour Logistics",
+                    "vacancy_title": "Supply Chain Analyst",
                     "interview_id": "0196f0b5-5555-7c0e-9a3b-1f2e3d4c5b6a",
                     "referee_id": None,
                     "feedback_request_id": None,
@@ -42,6 +46,9 @@ class WorkItem(OutputModel):
     overdue: bool = Field(description="`due_at` has passed.")
     application_id: UUID
     candidate_id: UUID
+    candidate_name: str = Field(description="The candidate's first and last name.")
+    client_name: str = Field(description="The client the vacancy is with.")
+    vacancy_title: str = Field(description="The role: the vacancy's title.")
     interview_id: UUID | None = None
     referee_id: UUID | None = None
     feedback_request_id: UUID | None = None

@@ -20,6 +20,8 @@ from app.models import (
     CLOSED_STATUSES,
     Application,
     ApplicationStatus,
+    Candidate,
+    Client,
     Debrief,
     Decision,
     DecisionKind,
@@ -33,6 +35,7 @@ from app.models import (
     OfferLikelihood,
     Referee,
     RefereeHeadsUp,
+    Vacancy,
 )
 from app.worklist.schemas import WorkItem, WorkKind
 
@@ -105,12 +108,37 @@ def _open_applications(principal: Principal, assignee: UUID) -> Sequence[Any]:
 
 
 def _with_application(model: Any, on: Any) -> Any:
-    """`model` rows with their application (same agency, joined on `on`)."""
+    """`model` rows with their application (same agency, joined on `on`), and the names an
+    item shows: the candidate's, the vacancy's title and its client's."""
+    same_agency = Application.agency_id
     return (
-        select(model, Application)
+        select(
+            model,
+            Application,
+            (Candidate.first_name + " " + Candidate.last_name).label("candidate_name"),
+            Vacancy.title.label("vacancy_title"),
+            Client.name.label("client_name"),
+        )
         .select_from(Application)
-        .join(model, and_(model.agency_id == Application.agency_id, on))
+        .join(model, and_(model.agency_id == same_agency, on))
+        .join(
+            Candidate,
+            and_(Candidate.agency_id == same_agency, Candidate.id == Application.candidate_id),
+        )
+        .join(Vacancy, and_(Vacancy.agency_id == same_agency, Vacancy.id == Application.vacancy_id))
+        .join(Client, and_(Client.agency_id == same_agency, Client.id == Vacancy.client_id))
     )
+
+
+def _about(row: Any) -> dict[str, Any]:
+    """The fields every item takes from its application's row: ids and names."""
+    return {
+        "application_id": row.Application.id,
+        "candidate_id": row.Application.candidate_id,
+        "candidate_name": row.candidate_name,
+        "client_name": row.client_name,
+        "vacancy_title": row.vacancy_title,
+    }
 
 
 async def _after_interviews(
@@ -162,11 +190,7 @@ async def _after_interviews(
     items = []
     for row in rows:
         interview, application = row.Interview, row.Application
-        ids = {
-            "application_id": application.id,
-            "candidate_id": application.candidate_id,
-            "interview_id": interview.id,
-        }
+        ids = {**_about(row), "interview_id": interview.id}
         if interview.id not in recorded[NextSteps]:
             items.append(
                 WorkItem(
@@ -205,8 +229,7 @@ async def _follow_up_approvals(
             kind=WorkKind.approve_direct_contact,
             overdue=False,
             due_at=row.FollowUp.direct_requested_at or row.FollowUp.updated_at,
-            application_id=row.Application.id,
-            candidate_id=row.Application.candidate_id,
+            **_about(row),
             interview_id=row.FollowUp.interview_id,
         )
         for row in (await session.execute(stmt)).all()
@@ -227,8 +250,7 @@ async def _decisions_to_chase(
             kind=WorkKind.chase_client_decision,
             overdue=False,
             due_at=row.NextSteps.decision_expected_by,
-            application_id=row.Application.id,
-            candidate_id=row.Application.candidate_id,
+            **_about(row),
             interview_id=row.NextSteps.interview_id,
         )
         for row in (await session.execute(stmt)).all()
@@ -253,8 +275,7 @@ async def _heads_ups(session: AsyncSession, principal: Principal, assignee: UUID
             kind=WorkKind.heads_up_suggested,
             overdue=False,
             due_at=row.Application.updated_at,
-            application_id=row.Application.id,
-            candidate_id=row.Application.candidate_id,
+            **_about(row),
             referee_id=row.Referee.id,
         )
         for row in (await session.execute(stmt)).all()
@@ -275,12 +296,8 @@ async def _feedback(session: AsyncSession, principal: Principal, assignee: UUID)
     )
     items = []
     for row in (await session.execute(stmt)).all():
-        request, application = row.FeedbackRequest, row.Application
-        ids = {
-            "application_id": application.id,
-            "candidate_id": application.candidate_id,
-            "feedback_request_id": request.id,
-        }
+        request = row.FeedbackRequest
+        ids = {**_about(row), "feedback_request_id": request.id}
         if request.state == FeedbackState.received and request.received_at is not None:
             items.append(
                 WorkItem(
