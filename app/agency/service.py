@@ -12,7 +12,7 @@ from app.core.clock import Clock
 from app.core.db import tenant_transaction
 from app.core.errors import FieldError, NotFound, ValidationFailed
 from app.core.etag import ensure_match
-from app.core.ids import AgencyId, UserId, new_id
+from app.core.ids import AgencyId, UserId, new_row_id
 from app.core.security import hash_password
 from app.models import Agency, Role, User
 
@@ -83,7 +83,8 @@ async def create_agency(
     admin_name: str = "Admin",
 ) -> NewAgency:
     """Create an agency with its first admin, in one transaction scoped to the new agency."""
-    agency_id, admin_id = AgencyId(new_id()), UserId(new_id())
+    agency_id = AgencyId(new_row_id("agency"))
+    admin_id = UserId(new_row_id("app_user"))
     now = clock.now()
     async with tenant_transaction(sessions, agency_id) as session:
         session.add(Agency(id=agency_id, name=name, created_at=now, updated_at=now))

@@ -71,7 +71,7 @@ async def prepare(
     if message is None:
         return None
     if message.attempts > policy.max_attempts:  # leases lost again and again: a worker crashed
-        _fail(session, principal, clock, message, "gave up: the worker sending it stopped")
+        fail_message(session, principal, clock, message, "gave up: the worker sending it stopped")
         return None
     if not await _recipient_consents(session, principal, message):
         _settle(message, MessageStatus.cancelled, clock.now(), "the recipient has not consented")
@@ -99,7 +99,7 @@ async def prepare(
             date=clock.now(),
         )
     except DeliveryFailed as exc:
-        _fail(session, principal, clock, message, exc.reason)
+        fail_message(session, principal, clock, message, exc.reason)
         return None
 
 
@@ -123,7 +123,7 @@ async def finish(
         message.sent_at = now
         _event(session, principal, clock, "message.sent", message)
     elif failure.permanent or message.attempts >= policy.max_attempts:
-        _fail(session, principal, clock, message, failure.reason)
+        fail_message(session, principal, clock, message, failure.reason)
     else:
         _settle(message, MessageStatus.queued, now, failure.reason)
         message.next_attempt_at = now + policy.delay(message.attempts, rng)
@@ -191,7 +191,7 @@ def _settle(message: Message, status: MessageStatus, now: datetime, error: str |
         message.last_error = error[:2000]
 
 
-def _fail(
+def fail_message(
     session: AsyncSession, principal: Principal, clock: Clock, message: Message, reason: str
 ) -> None:
     _settle(message, MessageStatus.failed, clock.now(), reason)

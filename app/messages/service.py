@@ -13,7 +13,7 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import FieldError, MessageNotFailed, NotFound, TemplateNotValid
 from app.core.etag import ensure_match
-from app.core.ids import new_id
+from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
 from app.events.service import record_event
 from app.messages.schemas import MessageRead
@@ -144,7 +144,7 @@ async def queue_message(
             ],
         ) from None
     now = clock.now()
-    message_uuid = new_id()
+    message_uuid = new_row_id("message")
     reply_to = await _consultant(session, principal, application_id)
     sender_email = (await get_agency(session, principal)).sender_email
     message = Message(

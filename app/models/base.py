@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, MetaData, String, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from app.core.ids import new_id
+from app.core.ids import row_id_default
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -48,7 +48,7 @@ class TenantOwned:
     agency_id: Mapped[UUID] = mapped_column(
         ForeignKey("agency.id", ondelete="RESTRICT"), primary_key=True
     )
-    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=row_id_default)
 
 
 class TenantRecord(TenantOwned, Timestamps, Versioned):

@@ -18,7 +18,7 @@ from app.core.errors import (
     WebhookUrlRefused,
 )
 from app.core.etag import ensure_match
-from app.core.ids import new_id
+from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
 from app.core.records import owned
 from app.events.service import record_event
@@ -68,7 +68,7 @@ async def create_endpoint(
     now = clock.now()
     endpoint = WebhookEndpoint(
         agency_id=principal.agency_id,
-        id=new_id(),
+        id=new_row_id("webhook_endpoint"),
         url=url,
         event_types=data.event_types,
         description=data.description,
@@ -190,7 +190,7 @@ async def send_test(
     now = clock.now()
     delivery = WebhookDelivery(
         agency_id=principal.agency_id,
-        id=new_id(),
+        id=new_row_id("webhook_delivery"),
         endpoint_id=endpoint.id,
         event_id=event.id,
         state=DeliveryState.pending,
