@@ -26,6 +26,7 @@ from app.core.guards import InputGuard
 from app.core.idempotency import Replay, replay_response
 from app.core.limit_store import LimitStore, PostgresLimits, RedisLimits
 from app.core.logging import configure_logging
+from app.core.openapi_tags import SERVERS, TAGS
 from app.core.problem_docs import problems_openapi
 from app.core.rate_limits import policy_header
 from app.core.requests import RequestIdMiddleware
@@ -124,6 +125,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
+        servers=list(SERVERS),  # a copy: FastAPI adds a root_path to its own list
         swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
     )
     app.state.settings = settings

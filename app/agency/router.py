@@ -6,12 +6,13 @@ from app.core.auth import Admin, AgencyReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import PreconditionRequired
 from app.core.etag import IfMatch, set_etag
+from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
 
 router = APIRouter(prefix="/v1/agency", tags=["Agency"])
 
 
-@router.get("", summary="Your agency and its workflow settings")
+@router.get("", summary="Your agency and its workflow settings", openapi_extra=SETS_ETAG)
 async def read_agency(
     principal: AgencyReader, session: SessionDep, response: Response
 ) -> AgencyRead:
@@ -23,7 +24,7 @@ async def read_agency(
 @router.patch(
     "",
     summary="Change settings (admins; requires If-Match)",
-    openapi_extra=raises(PreconditionRequired),
+    openapi_extra=raises(PreconditionRequired) | SETS_ETAG,
 )
 async def update_agency(
     principal: Admin,

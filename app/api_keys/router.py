@@ -1,7 +1,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api_keys import service
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
@@ -11,6 +11,7 @@ from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/api-keys", tags=["API keys"])
+KeyIdPath = Annotated[UUID, Path(description="The API key's id (not its secret).")]
 
 
 @router.get("", summary="List API keys (admins; secrets are never listed)")
@@ -18,7 +19,9 @@ async def list_api_keys(
     principal: Admin,
     session: SessionDep,
     page: PageQuery,
-    include_revoked: Annotated[bool, Query()] = False,
+    include_revoked: Annotated[
+        bool, Query(description="Also list revoked keys (they are kept for the record).")
+    ] = False,
 ) -> Page[ApiKeyRead]:
     keys, next_cursor = await service.list_api_keys(
         session, principal, page, include_revoked=include_revoked
@@ -55,7 +58,7 @@ async def create_api_key(
 
 
 @router.get("/{key_id}", summary="Read an API key (admins)")
-async def read_api_key(principal: Admin, session: SessionDep, key_id: UUID) -> ApiKeyRead:
+async def read_api_key(principal: Admin, session: SessionDep, key_id: KeyIdPath) -> ApiKeyRead:
     return ApiKeyRead.model_validate(await service.get_api_key(session, principal, key_id))
 
 
@@ -65,6 +68,6 @@ async def read_api_key(principal: Admin, session: SessionDep, key_id: UUID) -> A
     summary="Revoke an API key (admins); it stops working on the very next call",
 )
 async def revoke_api_key(
-    principal: Admin, session: SessionDep, clock: ClockDep, key_id: UUID
+    principal: Admin, session: SessionDep, clock: ClockDep, key_id: KeyIdPath
 ) -> None:
     await service.revoke_api_key(session, principal, clock, key_id)

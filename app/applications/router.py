@@ -14,7 +14,7 @@ from app.core.auth import RecordsReader
 from app.core.deps import SessionDep
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
-from app.core.routing import UpdatedAfter
+from app.core.routing import ExternalIdQuery, UpdatedAfter
 from app.models import ApplicationStatus
 
 router = APIRouter(tags=["Pipeline"])
@@ -25,11 +25,13 @@ async def list_applications(
     principal: RecordsReader,
     session: SessionDep,
     page: PageQuery,
-    candidate_id: Annotated[UUID | None, Query()] = None,
-    vacancy_id: Annotated[UUID | None, Query()] = None,
-    consultant_id: Annotated[UUID | None, Query()] = None,
-    status: Annotated[ApplicationStatus | None, Query()] = None,
-    external_id: Annotated[str | None, Query(max_length=200)] = None,
+    candidate_id: Annotated[UUID | None, Query(description="Only this candidate's.")] = None,
+    vacancy_id: Annotated[UUID | None, Query(description="Only for this vacancy.")] = None,
+    consultant_id: Annotated[
+        UUID | None, Query(description="Only those this consultant (a user id) handles.")
+    ] = None,
+    status: Annotated[ApplicationStatus | None, Query(description="Only in this status.")] = None,
+    external_id: ExternalIdQuery = None,
     updated_after: UpdatedAfter = None,
 ) -> Page[ApplicationRead]:
     items, next_cursor = await applications.listing(

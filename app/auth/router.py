@@ -11,6 +11,7 @@ from app.core.auth import CurrentPrincipal
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import AmbiguousLogin, InvalidCredentials, TooManyAttempts
 from app.core.etag import IfMatch, set_etag
+from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
 from app.users import service as users
 from app.users.schemas import MeUpdate, UserRead
@@ -71,7 +72,12 @@ async def log_in(
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
-@router.get("/me", summary="Who you are, your agency, and the credential you used")
+@router.get(
+    "/me",
+    summary="Who you are, your agency, and the credential you used",
+    description="Logged in as a person, the answer's `ETag` is your user's (for `PATCH /v1/me`).",
+    openapi_extra=SETS_ETAG,
+)
 async def read_me(principal: CurrentPrincipal, session: SessionDep, response: Response) -> MeRead:
     me = await service.whoami(session, principal)
     if me.user is not None and principal.is_person:
@@ -87,6 +93,7 @@ async def read_me(principal: CurrentPrincipal, session: SessionDep, response: Re
 @router.patch(
     "/me",
     summary="Change your own preferences (people only), e.g. opt out of the daily digest",
+    openapi_extra=SETS_ETAG,
 )
 async def update_me(
     principal: CurrentPrincipal,

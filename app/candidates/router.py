@@ -17,9 +17,10 @@ from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
-from app.core.routing import UpdatedAfter
+from app.core.routing import CandidateIdPath, ExternalIdQuery, UpdatedAfter
 from app.core.schemas import Email
 
 router = APIRouter(tags=["Candidates"])
@@ -34,8 +35,10 @@ async def list_candidates(
     name: Annotated[
         str | None, Query(min_length=1, max_length=100, description="Part of the name.")
     ] = None,
-    external_id: Annotated[str | None, Query(max_length=200)] = None,
-    owner_id: Annotated[UUID | None, Query()] = None,
+    external_id: ExternalIdQuery = None,
+    owner_id: Annotated[
+        UUID | None, Query(description="Only candidates this consultant (a user id) owns.")
+    ] = None,
     updated_after: UpdatedAfter = None,
 ) -> Page[CandidateRead]:
     items, next_cursor = await candidates.search(
@@ -53,7 +56,7 @@ async def list_candidates(
 
 @router.get("/v1/candidates/{candidate_id}/referees", summary="List a candidate's referees")
 async def list_referees(
-    principal: RecordsReader, session: SessionDep, candidate_id: UUID, page: PageQuery
+    principal: RecordsReader, session: SessionDep, candidate_id: CandidateIdPath, page: PageQuery
 ) -> Page[RefereeRead]:
     items, next_cursor = await referees.for_candidate(session, principal, candidate_id, page)
     return Page(items=[RefereeRead.model_validate(r) for r in items], next=next_cursor)
@@ -63,12 +66,13 @@ async def list_referees(
     "/v1/candidates/{candidate_id}/referees",
     status_code=status.HTTP_201_CREATED,
     summary="Add a referee to a candidate",
+    openapi_extra=SETS_ETAG,
 )
 async def create_referee(
     principal: RecordsWriter,
     session: SessionDep,
     clock: ClockDep,
-    candidate_id: UUID,
+    candidate_id: CandidateIdPath,
     data: RefereeCreate,
     idem: IdempotencyDep,
     response: Response,

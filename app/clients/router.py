@@ -1,5 +1,4 @@
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -19,11 +18,12 @@ from app.core.deps import ClockDep, SessionDep
 from app.core.errors import ExternalIdTaken
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.core.record_routes import add_record_routes
 from app.core.records import contains
-from app.core.routing import UpdatedAfter
+from app.core.routing import ClientIdPath, ExternalIdQuery, UpdatedAfter
 from app.models import Client
 
 router = APIRouter(tags=["Clients"])
@@ -35,7 +35,7 @@ async def list_clients(
     session: SessionDep,
     page: PageQuery,
     name: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
-    external_id: Annotated[str | None, Query(max_length=200)] = None,
+    external_id: ExternalIdQuery = None,
     updated_after: UpdatedAfter = None,
 ) -> Page[ClientRead]:
     items, next_cursor = await clients.listing(
@@ -51,7 +51,7 @@ async def list_clients(
 
 @router.get("/v1/clients/{client_id}/contacts", summary="List a client's contacts")
 async def list_contacts(
-    principal: RecordsReader, session: SessionDep, client_id: UUID, page: PageQuery
+    principal: RecordsReader, session: SessionDep, client_id: ClientIdPath, page: PageQuery
 ) -> Page[ContactRead]:
     items, next_cursor = await contacts.for_client(session, principal, client_id, page)
     return Page(items=[ContactRead.model_validate(c) for c in items], next=next_cursor)
@@ -61,13 +61,13 @@ async def list_contacts(
     "/v1/clients/{client_id}/contacts",
     status_code=status.HTTP_201_CREATED,
     summary="Add a contact (interviewer, hiring manager) to a client",
-    openapi_extra=raises(ExternalIdTaken),
+    openapi_extra=raises(ExternalIdTaken) | SETS_ETAG,
 )
 async def create_contact(
     principal: RecordsWriter,
     session: SessionDep,
     clock: ClockDep,
-    client_id: UUID,
+    client_id: ClientIdPath,
     data: ContactCreate,
     idem: IdempotencyDep,
     response: Response,

@@ -38,6 +38,7 @@ from app.core.errors import (
     StaleEtag,
     ValidationFailed,
 )
+from app.core.openapi_headers import document_headers, header_refs
 from app.core.openapi_links import add_links
 
 PROBLEMS_KEY = "x-afterview-problems"
@@ -47,26 +48,10 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 NOT_BLANK_PATTERN = "[^\\s\\u0085]"
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 _CONSTRAINED = {"pattern", "format", "enum", "const", "contentEncoding"}
-RETRY_AFTER = {
-    "description": "Seconds to wait before trying again.",
-    "schema": {"type": "integer", "minimum": 1},
-}
-RATE_LIMIT_HEADERS = {
-    "RateLimit-Policy": {
-        "description": "The quota: requests per window (IETF httpapi RateLimit draft).",
-        "schema": {"type": "string"},
-        "example": '"default";q=600;w=60',
-    },
-    "RateLimit": {
-        "description": "What is left of the quota, and seconds until the window resets.",
-        "schema": {"type": "string"},
-        "example": '"default";r=599;t=42',
-    },
-}
 _HEADERS_BY_STATUS: dict[int, dict[str, Any]] = {
-    401: {"WWW-Authenticate": {"description": "`Bearer`.", "schema": {"type": "string"}}},
-    429: {"Retry-After": RETRY_AFTER, **RATE_LIMIT_HEADERS},
-    503: {"Retry-After": RETRY_AFTER},
+    401: header_refs("WWW-Authenticate"),
+    429: header_refs("Retry-After", "RateLimit-Policy", "RateLimit"),
+    503: header_refs("Retry-After"),
 }
 EXAMPLE_INSTANCE = "/v1/applications/0196f0b2-7d41-7c0e-9a3b-1f2e3d4c5b6a/decision"
 _EXAMPLE_FIELD_ERROR = {"field": "email", "location": "body", "message": "value is not valid"}
@@ -230,14 +215,15 @@ def forbid_nul(spec: dict[str, Any]) -> None:
 
 
 def problems_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """`app.openapi` with `document_problems` and the links applied once to FastAPI's
-    document."""
+    """`app.openapi` with `document_problems`, the headers and the links applied once to
+    FastAPI's document."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = generate()
             document_problems(spec)
+            document_headers(spec)
             forbid_nul(spec)
             add_links(spec)
             app.openapi_schema = spec

@@ -2,10 +2,10 @@
 create-or-replace by the integrator's id. (Lists differ per record and stay in each router.)
 """
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel
 
 from app.core.auth import RecordsReader, RecordsWriter
@@ -13,6 +13,7 @@ from app.core.deps import ClockDep, SessionDep
 from app.core.errors import ExternalIdTaken, PreconditionRequired
 from app.core.etag import IfMatch, etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
 from app.core.records import RecordService
 from app.core.routing import ExternalIdPath, upserted, with_etag
@@ -36,6 +37,7 @@ def add_record_routes(
     if hasattr(service.model, "external_id"):
         writes = (ExternalIdTaken, *writes)
     a_label = ("an " if label[0] in "aeiou" else "a ") + label
+    record_id_path = Path(description=f"The {label}'s id.")
 
     async def create_record(
         principal: RecordsWriter,
@@ -55,7 +57,10 @@ def add_record_routes(
         )
 
     async def read_record(
-        principal: RecordsReader, session: SessionDep, record_id: UUID, response: Response
+        principal: RecordsReader,
+        session: SessionDep,
+        record_id: Annotated[UUID, record_id_path],
+        response: Response,
     ) -> Any:
         record = await service.get(session, principal, record_id)
         return with_etag(response, read.model_validate(record), record.version)
@@ -64,7 +69,7 @@ def add_record_routes(
         principal: RecordsWriter,
         session: SessionDep,
         clock: ClockDep,
-        record_id: UUID,
+        record_id: Annotated[UUID, record_id_path],
         changes: update,  # type: ignore[valid-type]
         response: Response,
         if_match: IfMatch = None,
@@ -76,7 +81,7 @@ def add_record_routes(
         principal: RecordsWriter,
         session: SessionDep,
         clock: ClockDep,
-        record_id: UUID,
+        record_id: Annotated[UUID, record_id_path],
         if_match: IfMatch = None,
     ) -> None:
         await service.delete(session, principal, clock, record_id, if_match)
@@ -90,7 +95,7 @@ def add_record_routes(
             status_code=status.HTTP_201_CREATED,
             summary=f"Add {a_label}",
             operation_id=f"create_{label}",
-            openapi_extra=raises(*writes),
+            openapi_extra=raises(*writes) | SETS_ETAG,
         )
     item = f"{path}/{{record_id}}"
     router.add_api_route(
@@ -100,6 +105,7 @@ def add_record_routes(
         response_model=read,
         summary=f"Read {a_label}",
         operation_id=f"read_{label}",
+        openapi_extra=SETS_ETAG,
     )
     router.add_api_route(
         item,
@@ -108,7 +114,7 @@ def add_record_routes(
         response_model=read,
         summary=f"Change {a_label} (requires If-Match)",
         operation_id=f"update_{label}",
-        openapi_extra=raises(PreconditionRequired, *writes),
+        openapi_extra=raises(PreconditionRequired, *writes) | SETS_ETAG,
     )
     if delete_summary is not None:
         router.add_api_route(
@@ -146,6 +152,9 @@ def add_record_routes(
         response_model=read,
         summary=f"Create or replace {a_label} by your system's id",
         operation_id=f"upsert_{label}_by_external_id",
-        openapi_extra=raises(*writes),
-        responses={201: {"description": "Created"}, 200: {"description": "Replaced"}},
+        openapi_extra=raises(*writes) | SETS_ETAG,
+        responses={
+            201: {"model": read, "description": "Created"},
+            200: {"description": "Replaced"},
+        },
     )

@@ -1,6 +1,7 @@
 """Small helpers routers share: query types, and answering with a record and its ETag."""
 
 from typing import Annotated, TypeVar
+from uuid import UUID
 
 from fastapi import Path, Query, Response, status
 from pydantic import BaseModel
@@ -15,6 +16,13 @@ UpdatedAfter = Annotated[
     Query(description="Only records changed after this instant (RFC 3339, with offset)."),
 ]
 ExternalIdPath = Annotated[ExternalId, Path(description="Your system's id for the record.")]
+CandidateIdPath = Annotated[UUID, Path(description="The candidate's id.")]
+ClientIdPath = Annotated[UUID, Path(description="The client's id.")]
+ApplicationIdPath = Annotated[UUID, Path(description="The application's id.")]
+InterviewIdPath = Annotated[UUID, Path(description="The interview's id.")]
+ExternalIdQuery = Annotated[
+    str | None, Query(max_length=200, description="Only the record with your system's id.")
+]
 
 
 def with_etag(response: Response, body: M, version: int) -> M:

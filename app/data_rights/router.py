@@ -1,14 +1,13 @@
-from uuid import UUID
-
 from fastapi import APIRouter, Response
 
 from app.core.auth import Admin, RecordsReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.idempotency import IdempotencyDep
+from app.core.routing import CandidateIdPath
 from app.data_rights import service
 from app.data_rights.schemas import CandidateExport, ErasureReport, ErasureRequest
 
-router = APIRouter(prefix="/v1/candidates/{candidate_id}", tags=["Candidates"])
+router = APIRouter(prefix="/v1/candidates/{candidate_id}", tags=["Data rights"])
 
 
 @router.get(
@@ -18,7 +17,7 @@ router = APIRouter(prefix="/v1/candidates/{candidate_id}", tags=["Candidates"])
     "step, feedback, messages and the timeline. Scope `records:read` for API keys.",
 )
 async def export_candidate(
-    principal: RecordsReader, session: SessionDep, clock: ClockDep, candidate_id: UUID
+    principal: RecordsReader, session: SessionDep, clock: ClockDep, candidate_id: CandidateIdPath
 ) -> CandidateExport:
     return await service.export_candidate(session, principal, clock, candidate_id)
 
@@ -35,7 +34,7 @@ async def erase_candidate(
     principal: Admin,
     session: SessionDep,
     clock: ClockDep,
-    candidate_id: UUID,
+    candidate_id: CandidateIdPath,
     data: ErasureRequest,
     idem: IdempotencyDep,
     response: Response,

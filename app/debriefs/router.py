@@ -7,9 +7,10 @@ from app.core.auth import WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import ApplicationClosed, InterviewCancelled, InterviewNotFinished
 from app.core.etag import IfMatch
+from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
-from app.core.routing import upserted, with_etag
+from app.core.routing import ClientIdPath, InterviewIdPath, upserted, with_etag
 from app.debriefs import service
 from app.debriefs.schemas import DebriefRead, DebriefWrite, QuestionBankEntry
 
@@ -22,14 +23,17 @@ PATH = "/v1/interviews/{interview_id}/debrief"
     summary="Submit the debrief: every question asked, what went well, what to improve",
     description="Only once the interview has ended. Due within the agency's "
     "`debrief_due_hours` of the interview's end; `on_time` records whether it was.",
-    responses={201: {"description": "Submitted"}, 200: {"description": "Revised"}},
-    openapi_extra=raises(ApplicationClosed, InterviewCancelled, InterviewNotFinished),
+    responses={
+        201: {"model": DebriefRead, "description": "Submitted"},
+        200: {"description": "Revised"},
+    },
+    openapi_extra=raises(ApplicationClosed, InterviewCancelled, InterviewNotFinished) | SETS_ETAG,
 )
 async def submit_debrief(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    interview_id: UUID,
+    interview_id: InterviewIdPath,
     data: DebriefWrite,
     response: Response,
     if_match: IfMatch = None,
@@ -46,9 +50,12 @@ async def submit_debrief(
     )
 
 
-@router.get(PATH, summary="Read an interview's debrief")
+@router.get(PATH, summary="Read an interview's debrief", openapi_extra=SETS_ETAG)
 async def read_debrief(
-    principal: WorkflowReader, session: SessionDep, interview_id: UUID, response: Response
+    principal: WorkflowReader,
+    session: SessionDep,
+    interview_id: InterviewIdPath,
+    response: Response,
 ) -> DebriefRead:
     debrief = await service.get_debrief(session, principal, interview_id)
     return with_etag(response, DebriefRead.model_validate(debrief), debrief.version)
@@ -62,7 +69,7 @@ async def read_debrief(
 async def read_question_bank(
     principal: WorkflowReader,
     session: SessionDep,
-    client_id: UUID,
+    client_id: ClientIdPath,
     page: PageQuery,
     vacancy_id: Annotated[UUID | None, Query(description="Only this vacancy's interviews.")] = None,
 ) -> Page[QuestionBankEntry]:

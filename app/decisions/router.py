@@ -1,5 +1,3 @@
-from uuid import UUID
-
 from fastapi import APIRouter, Response
 
 from app.applications.schemas import ApplicationRead
@@ -14,7 +12,9 @@ from app.core.errors import (
 )
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
+from app.core.routing import ApplicationIdPath
 from app.decisions import service
 from app.decisions.schemas import (
     DecisionRead,
@@ -42,7 +42,7 @@ async def record_decision(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     data: DecisionWrite,
 ) -> DecisionRead:
     decision, application = await service.record_decision(
@@ -53,7 +53,7 @@ async def record_decision(
 
 @router.get(BASE + "/decision", summary="The candidate's current decision")
 async def read_decision(
-    principal: WorkflowReader, session: SessionDep, application_id: UUID
+    principal: WorkflowReader, session: SessionDep, application_id: ApplicationIdPath
 ) -> DecisionRead:
     decision, application = await service.get_decision(session, principal, application_id)
     return DecisionRead.of(decision, application)
@@ -64,13 +64,13 @@ async def read_decision(
     summary="Record the client's outcome: offer, unsuccessful or placed",
     description="`unsuccessful` and `placed` close the application. With an offer, the "
     "candidate's open questions (from an `unsure` decision) come back to be raised.",
-    openapi_extra=raises(ApplicationClosed, TemplateNotValid),
+    openapi_extra=raises(ApplicationClosed, TemplateNotValid) | SETS_ETAG,
 )
 async def record_outcome(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     data: OutcomeWrite,
     links: LinksDep,
     response: Response,
@@ -87,13 +87,13 @@ async def record_outcome(
 @router.post(
     BASE + "/reopen",
     summary="Reopen a closed application (recorded, with a reason)",
-    openapi_extra=raises(ApplicationOpen),
+    openapi_extra=raises(ApplicationOpen) | SETS_ETAG,
 )
 async def reopen_application(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     data: ReopenWrite,
     idem: IdempotencyDep,
     response: Response,

@@ -1,7 +1,6 @@
 import re
 from datetime import timedelta
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
@@ -11,6 +10,7 @@ from app.core.deps import ClockDep, SessionDep
 from app.core.errors import CursorExpired, FieldError, InvalidCursor, ValidationFailed
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
+from app.core.routing import ApplicationIdPath
 from app.events.catalogue import SUBSCRIBABLE, catalogue_markdown, unknown_types
 from app.events.schemas import EventPage, EventRead, TimelineEntry
 from app.events.service import FeedPosition, application_timeline, feed
@@ -74,7 +74,7 @@ async def read_event_feed(
             description="Comma-separated types, or `<object>.*`: `application.*,follow_up.sent`.",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size, at most 1000.")] = 100,
 ) -> EventPage:
     retention = timedelta(days=request.app.state.settings.event_retention_days)
     position = FeedPosition.decode(after) if after else None
@@ -89,7 +89,10 @@ async def read_event_feed(
     summary="Everything that happened to an application, newest first, and who did it",
 )
 async def read_timeline(
-    principal: WorkflowReader, session: SessionDep, application_id: UUID, page: PageQuery
+    principal: WorkflowReader,
+    session: SessionDep,
+    application_id: ApplicationIdPath,
+    page: PageQuery,
 ) -> Page[TimelineEntry]:
     await applications.get(session, principal, application_id)
     events, next_cursor = await application_timeline(session, principal, application_id, page)

@@ -17,7 +17,9 @@ from app.core.errors import (
 )
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
+from app.core.routing import ApplicationIdPath
 from app.feedback import service
 from app.feedback.links import LinksDep, link_principal
 from app.feedback.schemas import (
@@ -34,11 +36,15 @@ BASE = "/v1/applications/{application_id}/feedback-request"
 PUBLIC = "/v1/public/feedback/{token}"
 
 
-@router.get(BASE, summary="The application's feedback request and what the client said")
+@router.get(
+    BASE,
+    summary="The application's feedback request and what the client said",
+    openapi_extra=SETS_ETAG,
+)
 async def read_feedback_request(
     principal: WorkflowReader,
     session: SessionDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     links: LinksDep,
     response: Response,
 ) -> FeedbackRequestRead:
@@ -55,13 +61,14 @@ async def read_feedback_request(
     "contact to ask. Chased every `feedback_chase_after_days`, up to `feedback_max_chases`.",
     openapi_extra=raises(
         FeedbackRequestExists, OutcomeNotUnsuccessful, ReferenceNotFound, TemplateNotValid
-    ),
+    )
+    | SETS_ETAG,
 )
 async def request_feedback(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     data: FeedbackRequestCreate,
     links: LinksDep,
     idem: IdempotencyDep,
@@ -82,13 +89,13 @@ async def request_feedback(
 @router.post(
     BASE + "/feedback",
     summary="Enter the client's feedback (a consultant, by hand)",
-    openapi_extra=raises(FeedbackAlreadyReceived),
+    openapi_extra=raises(FeedbackAlreadyReceived) | SETS_ETAG,
 )
 async def enter_feedback(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     data: FeedbackWrite,
     links: LinksDep,
     idem: IdempotencyDep,
@@ -102,13 +109,13 @@ async def enter_feedback(
 @router.post(
     BASE + "/release",
     summary="Release the reviewed feedback to the candidate",
-    openapi_extra=raises(FeedbackNotReceived, TemplateNotValid),
+    openapi_extra=raises(FeedbackNotReceived, TemplateNotValid) | SETS_ETAG,
 )
 async def release_feedback(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     data: FeedbackRelease,
     links: LinksDep,
     idem: IdempotencyDep,

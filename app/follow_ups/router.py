@@ -1,5 +1,3 @@
-from uuid import UUID
-
 from fastapi import APIRouter, Response
 
 from app.core.auth import WorkflowReader, WorkflowWriter
@@ -20,7 +18,9 @@ from app.core.errors import (
 )
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
+from app.core.routing import InterviewIdPath
 from app.follow_ups import service
 from app.follow_ups.schemas import (
     AgencyThanks,
@@ -56,12 +56,17 @@ AFTER_THE_INTERVIEW = (
 """What every follow-up step can meet: the interview and its follow-up must be at that stage."""
 
 
-@router.get(BASE, summary="Where the interview's thank-you follow-up stands")
+@router.get(
+    BASE,
+    summary="Where the interview's thank-you follow-up stands",
+    description="With an `ETag` once the candidate has started it.",
+    openapi_extra=SETS_ETAG,
+)
 async def read_follow_up(
     principal: WorkflowReader,
     session: SessionDep,
     clock: ClockDep,
-    interview_id: UUID,
+    interview_id: InterviewIdPath,
     response: Response,
 ) -> FollowUpRead:
     follow_up, _interview, due_at, limit = await service.current(session, principal, interview_id)
@@ -75,13 +80,13 @@ async def read_follow_up(
     BASE + "/agency-thanks",
     summary="Record the candidate's thanks to the agency (always the first step)",
     description="Only when the candidate's decision is `want` (409 `decision-not-want`).",
-    openapi_extra=raises(*AFTER_THE_INTERVIEW, DecisionNotWant),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, DecisionNotWant) | SETS_ETAG,
 )
 async def thank_agency(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    interview_id: UUID,
+    interview_id: InterviewIdPath,
     data: AgencyThanks,
     idem: IdempotencyDep,
     response: Response,
@@ -93,13 +98,13 @@ async def thank_agency(
 @router.post(
     BASE + "/direct-contact-request",
     summary="Ask to thank the interviewers directly (after thanking the agency)",
-    openapi_extra=raises(*AFTER_THE_INTERVIEW, DecisionNotWant, AgencyFirstRequired),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, DecisionNotWant, AgencyFirstRequired) | SETS_ETAG,
 )
 async def request_direct_contact(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    interview_id: UUID,
+    interview_id: InterviewIdPath,
     data: DirectContactRequest,
     idem: IdempotencyDep,
     response: Response,
@@ -113,13 +118,13 @@ async def request_direct_contact(
 @router.post(
     BASE + "/direct-contact-request/approve",
     summary="Approve the direct note (a consultant)",
-    openapi_extra=raises(*AFTER_THE_INTERVIEW, AgencyFirstRequired),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, AgencyFirstRequired) | SETS_ETAG,
 )
 async def approve_direct_contact(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    interview_id: UUID,
+    interview_id: InterviewIdPath,
     idem: IdempotencyDep,
     response: Response,
 ) -> FollowUpRead:
@@ -132,13 +137,13 @@ async def approve_direct_contact(
 @router.post(
     BASE + "/direct-contact-request/decline",
     summary="Decline the direct note (a consultant); the note then goes via the agency",
-    openapi_extra=raises(*AFTER_THE_INTERVIEW, AgencyFirstRequired),
+    openapi_extra=raises(*AFTER_THE_INTERVIEW, AgencyFirstRequired) | SETS_ETAG,
 )
 async def decline_direct_contact(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    interview_id: UUID,
+    interview_id: InterviewIdPath,
     data: DirectContactDecline,
     idem: IdempotencyDep,
     response: Response,
@@ -164,13 +169,14 @@ async def decline_direct_contact(
         NoConsultant,
         FollowUpTooLong,
         TemplateNotValid,
-    ),
+    )
+    | SETS_ETAG,
 )
 async def send_follow_up(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    interview_id: UUID,
+    interview_id: InterviewIdPath,
     data: FollowUpSend,
     idem: IdempotencyDep,
     response: Response,

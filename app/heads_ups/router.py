@@ -1,5 +1,3 @@
-from uuid import UUID
-
 from fastapi import APIRouter, Response, status
 
 from app.core.auth import WorkflowReader, WorkflowWriter
@@ -14,8 +12,10 @@ from app.core.errors import (
 )
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
+from app.core.routing import ApplicationIdPath
 from app.heads_ups import service
 from app.heads_ups.schemas import HeadsUpCreate, HeadsUpRead
 
@@ -25,7 +25,10 @@ PATH = "/v1/applications/{application_id}/referee-heads-ups"
 
 @router.get(PATH, summary="Heads-ups sent to the candidate's referees for this application")
 async def list_heads_ups(
-    principal: WorkflowReader, session: SessionDep, application_id: UUID, page: PageQuery
+    principal: WorkflowReader,
+    session: SessionDep,
+    application_id: ApplicationIdPath,
+    page: PageQuery,
 ) -> Page[HeadsUpRead]:
     rows, next_cursor = await service.list_heads_ups(session, principal, application_id, page)
     items = [HeadsUpRead.of(heads_up, message_status) for heads_up, message_status in rows]
@@ -47,13 +50,14 @@ async def list_heads_ups(
         HeadsUpAlreadySent,
         ReferenceNotFound,
         TemplateNotValid,
-    ),
+    )
+    | SETS_ETAG,
 )
 async def send_heads_up(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    application_id: UUID,
+    application_id: ApplicationIdPath,
     data: HeadsUpCreate,
     idem: IdempotencyDep,
     response: Response,

@@ -7,7 +7,7 @@ from app.core.auth import RecordsReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
-from app.core.routing import UpdatedAfter
+from app.core.routing import ExternalIdQuery, UpdatedAfter
 from app.core.schemas import Instant
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewReplace, InterviewUpdate
 from app.interviews.service import StatusFilter, interviews
@@ -21,14 +21,16 @@ async def list_interviews(
     session: SessionDep,
     clock: ClockDep,
     page: PageQuery,
-    application_id: Annotated[UUID | None, Query()] = None,
+    application_id: Annotated[
+        UUID | None, Query(description="Only this application's interviews.")
+    ] = None,
     status: Annotated[
         StatusFilter | None,
         Query(description="`scheduled` (not yet ended), `completed` (ended) or `cancelled`."),
     ] = None,
     starts_after: Annotated[Instant | None, Query(description="Starts at or after.")] = None,
     starts_before: Annotated[Instant | None, Query(description="Starts before.")] = None,
-    external_id: Annotated[str | None, Query(max_length=200)] = None,
+    external_id: ExternalIdQuery = None,
     updated_after: UpdatedAfter = None,
 ) -> Page[InterviewRead]:
     items, next_cursor = await interviews.search(

@@ -1,13 +1,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from app.core.auth import Admin, WorkflowReader, WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import MessageNotFailed, TemplateNotValid
 from app.core.etag import IfMatch, set_etag
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.messages import service
@@ -16,6 +17,8 @@ from app.messages.templates import DEFAULTS, render
 from app.models import MessageKind, MessageStatus
 
 router = APIRouter(tags=["Delivery"])
+MessageIdPath = Annotated[UUID, Path(description="The message's id.")]
+KindPath = Annotated[MessageKind, Path(description="Which message the template words.")]
 
 
 def template_read(template: service.CurrentTemplate) -> TemplateRead:
@@ -37,9 +40,11 @@ async def list_messages(
     principal: WorkflowReader,
     session: SessionDep,
     page: PageQuery,
-    status: Annotated[MessageStatus | None, Query()] = None,
-    kind: Annotated[MessageKind | None, Query()] = None,
-    application_id: Annotated[UUID | None, Query()] = None,
+    status: Annotated[MessageStatus | None, Query(description="Only in this status.")] = None,
+    kind: Annotated[MessageKind | None, Query(description="Only of this kind.")] = None,
+    application_id: Annotated[
+        UUID | None, Query(description="Only about this application.")
+    ] = None,
 ) -> Page[MessageRead]:
     items, next_cursor = await service.list_messages(
         session, principal, page, status=status, kind=kind, application_id=application_id
@@ -49,7 +54,7 @@ async def list_messages(
 
 @router.get("/v1/messages/{message_id}", summary="Read a message")
 async def read_message(
-    principal: WorkflowReader, session: SessionDep, message_id: UUID
+    principal: WorkflowReader, session: SessionDep, message_id: MessageIdPath
 ) -> MessageRead:
     return MessageRead.model_validate(await service.get_message(session, principal, message_id))
 
@@ -63,7 +68,7 @@ async def retry_message(
     principal: WorkflowWriter,
     session: SessionDep,
     clock: ClockDep,
-    message_id: UUID,
+    message_id: MessageIdPath,
     idem: IdempotencyDep,
     response: Response,
 ) -> MessageRead:
@@ -71,9 +76,13 @@ async def retry_message(
     return await idem.respond(response, MessageRead.model_validate(message))
 
 
-@router.get("/v1/message-templates/{kind}", summary="The wording your agency uses for a message")
+@router.get(
+    "/v1/message-templates/{kind}",
+    summary="The wording your agency uses for a message",
+    openapi_extra=SETS_ETAG,
+)
 async def read_message_template(
-    principal: WorkflowReader, session: SessionDep, kind: MessageKind, response: Response
+    principal: WorkflowReader, session: SessionDep, kind: KindPath, response: Response
 ) -> TemplateRead:
     template = await service.current_template(session, principal, kind)
     set_etag(response, template.version)
@@ -83,13 +92,13 @@ async def read_message_template(
 @router.put(
     "/v1/message-templates/{kind}",
     summary="Change the wording of a message (admins); refused (422) if it does not render",
-    openapi_extra=raises(TemplateNotValid),
+    openapi_extra=raises(TemplateNotValid) | SETS_ETAG,
 )
 async def save_message_template(
     principal: Admin,
     session: SessionDep,
     clock: ClockDep,
-    kind: MessageKind,
+    kind: KindPath,
     data: TemplateWrite,
     response: Response,
     if_match: IfMatch = None,

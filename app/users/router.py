@@ -1,13 +1,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from app.core.auth import UserManager, UsersReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import EmailTaken, LastAdmin, PreconditionRequired
 from app.core.etag import IfMatch, etag_of, set_etag
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.core.schemas import Email
@@ -16,6 +17,7 @@ from app.users import service
 from app.users.schemas import UserCreate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/v1/users", tags=["Users"])
+UserIdPath = Annotated[UUID, Path(description="The user's id.")]
 
 
 @router.get("", summary="List your agency's users")
@@ -23,9 +25,11 @@ async def list_users(
     principal: UsersReader,
     session: SessionDep,
     page: PageQuery,
-    role: Annotated[Role | None, Query()] = None,
-    active: Annotated[bool | None, Query()] = None,
-    email: Annotated[Email | None, Query()] = None,
+    role: Annotated[Role | None, Query(description="Only users of this role.")] = None,
+    active: Annotated[
+        bool | None, Query(description="Only active (`true`) or deactivated (`false`) users.")
+    ] = None,
+    email: Annotated[Email | None, Query(description="Exact email address.")] = None,
 ) -> Page[UserRead]:
     users, next_cursor = await service.list_users(
         session, principal, page, role=role, active=active, email=email
@@ -37,7 +41,7 @@ async def list_users(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Add a user (admins, or API keys with users:write for consultants)",
-    openapi_extra=raises(EmailTaken),
+    openapi_extra=raises(EmailTaken) | SETS_ETAG,
 )
 async def create_user(
     principal: UserManager,
@@ -57,9 +61,9 @@ async def create_user(
     )
 
 
-@router.get("/{user_id}", summary="Read a user")
+@router.get("/{user_id}", summary="Read a user", openapi_extra=SETS_ETAG)
 async def read_user(
-    principal: UsersReader, session: SessionDep, user_id: UUID, response: Response
+    principal: UsersReader, session: SessionDep, user_id: UserIdPath, response: Response
 ) -> UserRead:
     user = await service.get_user(session, principal, user_id)
     set_etag(response, user.version)
@@ -69,13 +73,13 @@ async def read_user(
 @router.patch(
     "/{user_id}",
     summary="Change a user (admins, or keys with users:write; requires If-Match)",
-    openapi_extra=raises(EmailTaken, LastAdmin, PreconditionRequired),
+    openapi_extra=raises(EmailTaken, LastAdmin, PreconditionRequired) | SETS_ETAG,
 )
 async def update_user(
     principal: UserManager,
     session: SessionDep,
     clock: ClockDep,
-    user_id: UUID,
+    user_id: UserIdPath,
     changes: UserUpdate,
     response: Response,
     if_match: IfMatch = None,
@@ -98,7 +102,7 @@ async def remove_user(
     principal: UserManager,
     session: SessionDep,
     clock: ClockDep,
-    user_id: UUID,
+    user_id: UserIdPath,
     if_match: IfMatch = None,
 ) -> None:
     await service.remove_user(session, principal, clock, user_id, if_match)

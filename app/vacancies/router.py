@@ -8,7 +8,7 @@ from app.core.deps import SessionDep
 from app.core.pagination import Page, PageQuery
 from app.core.record_routes import add_record_routes
 from app.core.records import contains
-from app.core.routing import UpdatedAfter
+from app.core.routing import ExternalIdQuery, UpdatedAfter
 from app.models import Vacancy
 from app.vacancies.schemas import VacancyCreate, VacancyRead, VacancyReplace, VacancyUpdate
 from app.vacancies.service import vacancies
@@ -21,9 +21,9 @@ async def list_vacancies(
     principal: RecordsReader,
     session: SessionDep,
     page: PageQuery,
-    client_id: Annotated[UUID | None, Query()] = None,
+    client_id: Annotated[UUID | None, Query(description="Only this client's vacancies.")] = None,
     title: Annotated[str | None, Query(max_length=200, description="Part of the title.")] = None,
-    external_id: Annotated[str | None, Query(max_length=200)] = None,
+    external_id: ExternalIdQuery = None,
     updated_after: UpdatedAfter = None,
 ) -> Page[VacancyRead]:
     items, next_cursor = await vacancies.listing(

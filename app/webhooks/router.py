@@ -1,13 +1,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from app.core.auth import WebhookManager
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import DeliveryPending, PreconditionRequired, WebhookUrlRefused
 from app.core.etag import IfMatch, etag_of, set_etag
 from app.core.idempotency import IdempotencyDep
+from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.webhooks import service
@@ -22,6 +23,8 @@ from app.webhooks.secrets import WebhookSecrets
 
 router = APIRouter(prefix="/v1/webhook-endpoints", tags=["Integrations"])
 ONE = "/{endpoint_id}"
+EndpointIdPath = Annotated[UUID, Path(description="The webhook endpoint's id.")]
+DeliveryIdPath = Annotated[UUID, Path(description="The delivery's id.")]
 SIGNING = (
     "Deliveries follow Standard Webhooks v1: headers `webhook-id` (the event's `id` in "
     "`GET /v1/events`), `webhook-timestamp`, `webhook-signature`; body `{type, timestamp, "
@@ -58,7 +61,7 @@ async def list_webhook_endpoints(
     status_code=status.HTTP_201_CREATED,
     summary="Add a webhook endpoint; its signing secret is shown in this response only",
     description=SIGNING,
-    openapi_extra=raises(WebhookUrlRefused),
+    openapi_extra=raises(WebhookUrlRefused) | SETS_ETAG,
 )
 async def create_webhook_endpoint(
     principal: WebhookManager,
@@ -81,9 +84,9 @@ async def create_webhook_endpoint(
     )
 
 
-@router.get(ONE, summary="Read a webhook endpoint")
+@router.get(ONE, summary="Read a webhook endpoint", openapi_extra=SETS_ETAG)
 async def read_webhook_endpoint(
-    principal: WebhookManager, session: SessionDep, endpoint_id: UUID, response: Response
+    principal: WebhookManager, session: SessionDep, endpoint_id: EndpointIdPath, response: Response
 ) -> WebhookEndpointRead:
     endpoint = await service.get_endpoint(session, principal, endpoint_id)
     set_etag(response, endpoint.version)
@@ -93,14 +96,14 @@ async def read_webhook_endpoint(
 @router.patch(
     ONE,
     summary="Change a webhook endpoint (requires If-Match)",
-    openapi_extra=raises(WebhookUrlRefused, PreconditionRequired),
+    openapi_extra=raises(WebhookUrlRefused, PreconditionRequired) | SETS_ETAG,
 )
 async def update_webhook_endpoint(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
     config: ConfigDep,
-    endpoint_id: UUID,
+    endpoint_id: EndpointIdPath,
     changes: WebhookEndpointUpdate,
     response: Response,
     if_match: IfMatch = None,
@@ -118,7 +121,7 @@ async def update_webhook_endpoint(
     summary="Remove a webhook endpoint and its deliveries (the events stay in the feed)",
 )
 async def delete_webhook_endpoint(
-    principal: WebhookManager, session: SessionDep, clock: ClockDep, endpoint_id: UUID
+    principal: WebhookManager, session: SessionDep, clock: ClockDep, endpoint_id: EndpointIdPath
 ) -> None:
     await service.delete_endpoint(session, principal, clock, endpoint_id)
 
@@ -132,7 +135,7 @@ async def rotate_webhook_secret(
     session: SessionDep,
     clock: ClockDep,
     config: ConfigDep,
-    endpoint_id: UUID,
+    endpoint_id: EndpointIdPath,
     idem: IdempotencyDep,
     response: Response,
 ) -> WebhookEndpointWithSecret:
@@ -152,7 +155,7 @@ async def send_test_webhook(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
-    endpoint_id: UUID,
+    endpoint_id: EndpointIdPath,
     idem: IdempotencyDep,
     response: Response,
 ) -> WebhookDeliveryRead:
@@ -164,7 +167,7 @@ async def send_test_webhook(
 
 @router.get(ONE + "/deliveries", summary="The endpoint's deliveries, newest first, with attempts")
 async def list_webhook_deliveries(
-    principal: WebhookManager, session: SessionDep, endpoint_id: UUID, page: PageQuery
+    principal: WebhookManager, session: SessionDep, endpoint_id: EndpointIdPath, page: PageQuery
 ) -> Page[WebhookDeliveryRead]:
     items, next_cursor = await service.list_deliveries(session, principal, endpoint_id, page)
     return Page(items=items, next=next_cursor)
@@ -179,8 +182,8 @@ async def retry_webhook_delivery(
     principal: WebhookManager,
     session: SessionDep,
     clock: ClockDep,
-    endpoint_id: UUID,
-    delivery_id: UUID,
+    endpoint_id: EndpointIdPath,
+    delivery_id: DeliveryIdPath,
     idem: IdempotencyDep,
     response: Response,
 ) -> WebhookDeliveryRead:
