@@ -5,7 +5,7 @@ Interviews count by when they ended, within [from, to); feedback requests by whe
 made. Everything here happens at the clock's now (no time travel), so the admin's login holds.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from httpx import AsyncClient
@@ -117,13 +117,177 @@ def by(rows: list[Json], key: str) -> dict[Any, Json]:
 # --- The window ---------------------------------------------------------------------------------
 
 
-async def test_from_and_to_are_required(agency_a: Tenant, clock: FixedClock) -> None:
+async def report_of(client: AsyncClient, params: dict[str, str]) -> Json:
+    response = await client.get(PATH, params=params)
+    assert response.status_code == 200, response.text
+    body: Json = response.json()
+    return body
+
+
+def echoed(body: Json) -> tuple[datetime, datetime]:
+    return datetime.fromisoformat(body["from"]), datetime.fromisoformat(body["to"])
+
+
+async def interviews_ending_at(tenant: Tenant, **ends: datetime) -> dict[str, str]:
+    """One interview ending at each instant, each at a client of its own: label -> client id."""
+    clients = {}
+    for label, ends_at in ends.items():
+        client, vacancy = await client_with_vacancy(tenant)
+        application = await make_application(tenant, vacancy_id=vacancy["id"])
+        await interview_ending(tenant.admin, application["id"], ends_at)
+        clients[label] = client["id"]
+    return clients
+
+
+def counted(body: Json, clients: dict[str, str]) -> set[str]:
+    """The labels of the interviews the report counted."""
+    by_client = {client_id: label for label, client_id in clients.items()}
+    return {by_client[row["client_id"]] for row in body["clients"] if row["interviews"]}
+
+
+async def set_timezone(tenant: Tenant, timezone: str) -> None:
+    current = await tenant.admin.get("/v1/agency")
+    changed = await tenant.admin.patch(
+        "/v1/agency", json={"timezone": timezone}, headers={"If-Match": current.headers["etag"]}
+    )
+    assert changed.status_code == 200, changed.text
+
+
+async def test_without_from_and_to_the_window_is_the_last_30_days(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
     now = clock.now()
-    for params in ({}, {"from": now.isoformat()}, {"to": now.isoformat()}):
+    start = now - 30 * DAY
+    clients = await interviews_ending_at(
+        agency_a,
+        before=start - timedelta(seconds=1),
+        first=start,
+        last=now - timedelta(seconds=1),
+        now=now,
+    )
+
+    body = await report_of(agency_a.admin, {})
+    assert echoed(body) == (start, now)
+    assert body["timezone"] == "UTC"
+    assert counted(body, clients) == {"first", "last"}
+    assert body["agency"]["interviews"] == 2
+
+    # Either bound alone: `to` defaults to now, `from` to 30 days before `to`.
+    earlier = now - 2 * DAY
+    only_from = await report_of(agency_a.admin, {"from": earlier.isoformat()})
+    assert echoed(only_from) == (earlier, now)
+    assert counted(only_from, clients) == {"last"}
+    only_to = await report_of(agency_a.admin, {"to": earlier.isoformat()})
+    assert echoed(only_to) == (earlier - 30 * DAY, earlier)
+    assert counted(only_to, clients) == {"before", "first"}
+
+
+async def test_plain_dates_are_whole_days_in_the_agencys_time_zone(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    # 15 July 2026 in New York (EDT, UTC-4) runs from 04:00 UTC to 04:00 UTC the next day.
+    local_start = datetime(2026, 7, 15, 4, tzinfo=UTC)
+    local_end = datetime(2026, 7, 16, 4, tzinfo=UTC)
+    second = timedelta(seconds=1)
+    clients = await interviews_ending_at(
+        agency_a,
+        utc_day_only=local_start - second,
+        first=local_start,
+        last=local_end - second,
+        next_local_day=local_end,
+    )
+    day = {"from": "2026-07-15", "to": "2026-07-15"}
+
+    # While the agency keeps UTC, the same dates are the UTC day.
+    in_utc = await report_of(agency_a.admin, day)
+    assert echoed(in_utc) == (datetime(2026, 7, 15, tzinfo=UTC), datetime(2026, 7, 16, tzinfo=UTC))
+    assert counted(in_utc, clients) == {"utc_day_only", "first"}
+
+    await set_timezone(agency_a, "America/New_York")
+    body = await report_of(agency_a.admin, day)
+    assert echoed(body) == (local_start, local_end)
+    assert body["timezone"] == "America/New_York"
+    assert counted(body, clients) == {"first", "last"}
+    assert body["agency"]["interviews"] == 2
+
+    # The day the clocks go back (1 November 2026) is 25 hours long: EDT at its start, EST after.
+    autumn = await report_of(agency_a.admin, {"from": "2026-11-01", "to": "2026-11-01"})
+    assert echoed(autumn) == (
+        datetime(2026, 11, 1, 4, tzinfo=UTC),
+        datetime(2026, 11, 2, 5, tzinfo=UTC),
+    )
+
+
+async def test_a_date_and_an_instant_mix(agency_a: Tenant, clock: FixedClock) -> None:
+    await set_timezone(agency_a, "Europe/London")
+    # 15 July 2026 in London (BST, UTC+1): from 14 July 23:00 UTC to 15 July 23:00 UTC.
+    local_start = datetime(2026, 7, 14, 23, tzinfo=UTC)
+    local_end = datetime(2026, 7, 15, 23, tzinfo=UTC)
+    noon = datetime(2026, 7, 15, 12, tzinfo=UTC)
+    clients = await interviews_ending_at(
+        agency_a, early=local_start, morning=noon - HOUR, late=local_end - timedelta(seconds=1)
+    )
+
+    from_date = await report_of(agency_a.admin, {"from": "2026-07-15", "to": noon.isoformat()})
+    assert echoed(from_date) == (local_start, noon)
+    assert counted(from_date, clients) == {"early", "morning"}
+
+    to_date = await report_of(agency_a.admin, {"from": noon.isoformat(), "to": "2026-07-15"})
+    assert echoed(to_date) == (noon, local_end)
+    assert counted(to_date, clients) == {"late"}
+
+
+async def test_unreadable_dates_and_instants_are_refused_naming_the_parameter(
+    agency_a: Tenant,
+) -> None:
+    unreadable = (
+        "2026-02-30",  # no such day
+        "2026-13-01",
+        "2026-7-15",
+        "15/07/2026",
+        "1899-12-31",  # before 1900
+        "2200-01-01",
+        "2026-07-15T25:00:00+00:00",
+        "1753920000",  # Unix time is not a date
+        "",
+    )
+    for value in unreadable:
+        for name in ("from", "to"):
+            response = await agency_a.admin.get(PATH, params={name: value})
+            assert_problem(response, 422, "validation-error")
+            assert error_fields(response) == {name}, (value, response.json())
+    response = await agency_a.admin.get(PATH, params={"from": "2026-02-30"})
+    [error] = assert_problem(response, 422, "validation-error")["errors"]
+    assert error == {
+        "field": "from",
+        "location": "query",
+        "message": "must be a calendar date (YYYY-MM-DD)",
+    }
+
+
+async def test_a_window_out_of_order_blames_the_bound_given(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    now = clock.now()
+    dates = [
+        ({"from": "2026-07-16", "to": "2026-07-15"}, "to"),
+        ({"from": "2026-07-15T12:00:00+00:00", "to": "2026-07-14"}, "to"),
+        ({"from": "2025-07-01", "to": "2026-08-06"}, "to"),  # 402 days
+        ({"to": "1900-01-01"}, None),  # the earliest day: its default `from` is in 1899
+        ({"from": (now + HOUR).isoformat()}, "from"),  # after now, the default `to`
+        ({"from": (now - 401 * DAY).isoformat()}, "from"),
+    ]
+    for params, field in dates:
         response = await agency_a.admin.get(PATH, params=params)
-        assert response.status_code == 422, (params, response.text)
-        missing = {"from", "to"} - set(params)
-        assert missing <= error_fields(response), response.json()
+        if field is None:
+            assert response.status_code == 200, response.text
+            continue
+        problem = assert_problem(response, 422, "inconsistent-values")
+        assert [e["field"] for e in problem["errors"]] == [field], (params, problem)
+    # The longest window by dates: 400 days from the first day's start to the last day's end.
+    longest = await report_of(agency_a.admin, {"from": "2025-07-01", "to": "2026-08-04"})
+    start, end = echoed(longest)
+    assert end - start == 400 * DAY
 
 
 async def test_to_must_be_after_from_and_the_window_at_most_400_days(

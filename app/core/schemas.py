@@ -157,6 +157,9 @@ INSTANT_PATTERN = f"^{_YEAR}-{_MONTH_DAY}{_TIME}{_OFFSET}$"
 """RFC 3339 with an offset, in the years 1900 to 2199, as the OpenAPI document says it (a
 generator can draw valid instants from it; 29 February is the one day it leaves out)."""
 
+DATE_PATTERN = f"^{_YEAR}-{_MONTH_DAY}$"
+"""A plain date (`YYYY-MM-DD`) in the same years, as the OpenAPI document says it."""
+
 
 def _in_range(value: datetime) -> datetime:
     """In the years 1900 to 2199 as written: a date near year 1 or 9999 with a large offset

@@ -1,18 +1,22 @@
 """Post-interview reports: how well the agency keeps up its side, per agency, consultant and
-client, over a window of time."""
+client, over a window of time (by default the last 30 days; plain dates are whole days on the
+agency's wall clock)."""
 
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agency.service import get_agency
 from app.core.auth import Principal
+from app.core.clock import Clock
 from app.core.errors import FieldError, InconsistentValues
 from app.models import (
     Application,
@@ -28,6 +32,16 @@ from app.models import (
 
 OBTAINED = (FeedbackState.received, FeedbackState.released)
 MAX_WINDOW_DAYS = 400
+DEFAULT_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in instants, and the time zone plain dates were read in."""
+
+    start: datetime
+    end: datetime
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -72,23 +86,71 @@ def metrics(interviews: list[InterviewFacts], feedback: list[FeedbackFacts]) -> 
 
 
 async def post_interview_report(
-    session: AsyncSession, principal: Principal, window_from: datetime, window_to: datetime
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    window_from: date | datetime | None,
+    window_to: date | datetime | None,
 ) -> dict[str, Any]:
-    if window_to <= window_from or window_to - window_from > timedelta(days=MAX_WINDOW_DAYS):
-        message = f"must be after `from`, and at most {MAX_WINDOW_DAYS} days after it"
-        raise InconsistentValues(
-            f"to: {message}.",
-            errors=[FieldError(field="to", location="query", message=message).model_dump()],
-        )
-    interviews = await _interview_facts(session, principal, window_from, window_to)
-    feedback = await _feedback_facts(session, principal, window_from, window_to)
+    """The report over [from, to): each bound a `datetime` (that instant), a plain `date` (that
+    day in the agency's time zone) or None (`to`: now; `from`: 30 days before `to`)."""
+    window = await report_window(session, principal, clock.now(), window_from, window_to)
+    interviews = await _interview_facts(session, principal, window.start, window.end)
+    feedback = await _feedback_facts(session, principal, window.start, window.end)
     return {
-        "window_from": window_from,
-        "window_to": window_to,
+        "window_from": window.start,
+        "window_to": window.end,
+        "timezone": window.timezone,
         "agency": metrics(interviews, feedback),
         "consultants": _grouped(interviews, feedback, lambda f: f.consultant_id, "consultant_id"),
         "clients": _grouped(interviews, feedback, lambda f: f.client_id, "client_id"),
     }
+
+
+async def report_window(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    window_from: date | datetime | None,
+    window_to: date | datetime | None,
+) -> Window:
+    timezone = (await get_agency(session, principal)).timezone
+    zone = ZoneInfo(timezone)
+    end = now if window_to is None else _instant(window_to, zone, day_end=True)
+    start = (
+        end - timedelta(days=DEFAULT_WINDOW_DAYS)
+        if window_from is None
+        else _instant(window_from, zone, day_end=False)
+    )
+    if end <= start or end - start > timedelta(days=MAX_WINDOW_DAYS):
+        raise _inconsistent(to_given=window_to is not None)
+    return Window(start, end, timezone)
+
+
+def _instant(bound: date | datetime, zone: ZoneInfo, *, day_end: bool) -> datetime:
+    """An instant as given; a plain date as the start of that local day (of the next one for
+    the end, which is excluded)."""
+    if isinstance(bound, datetime):
+        return bound
+    day = bound + timedelta(days=1) if day_end else bound
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _inconsistent(*, to_given: bool) -> InconsistentValues:
+    """Blame the bound the caller gave: `to`, or `from` when `to` was left out as now."""
+    field, message = (
+        ("to", f"must be after `from`, and at most {MAX_WINDOW_DAYS} days after it")
+        if to_given
+        else (
+            "from",
+            f"must be before `to` (now, when `to` is left out), and at most "
+            f"{MAX_WINDOW_DAYS} days before it",
+        )
+    )
+    return InconsistentValues(
+        f"{field}: {message}.",
+        errors=[FieldError(field=field, location="query", message=message).model_dump()],
+    )
 
 
 def _grouped(
