@@ -1,9 +1,12 @@
+from datetime import timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from pydantic import Field
 
 from app.core.schemas import OutputModel, Timestamp
+from app.demo import ids
+from app.demo.data import STORY_INTERVIEW_END
 
 
 class WorkKind(StrEnum):
@@ -19,21 +22,22 @@ class WorkKind(StrEnum):
 
 class WorkItem(OutputModel):
     """One thing that needs the consultant, the ids of what it concerns, and the names a person
-    reads: the candidate, the client and the role."""
+    reads: the candidate, the client and the role. (The example is the demo agency's: Farah
+    Khan's debrief, due a day after her interview.)"""
 
     model_config = {
         "json_schema_extra": {
             "examples": [
                 {
                     "kind": "write_debrief",
-                    "due_at": "2026-12-03T11:00:00+00:00",
+                    "due_at": (STORY_INTERVIEW_END + timedelta(hours=24)).isoformat(),
                     "overdue": False,
-                    "application_id": "0196f0b4-4444-7c0e-9a3b-1f2e3d4c5b6a",
-                    "candidate_id": "0196f0b2-7d41-7c0e-9a3b-1f2e3d4c5b6a",
-                    "candidate_name": "Amara Okafor",
-                    "client_name": "Harbour Logistics",
-                    "vacancy_title": "Supply Chain Analyst",
-                    "interview_id": "0196f0b5-5555-7c0e-9a3b-1f2e3d4c5b6a",
+                    "application_id": str(ids.application("farah")),
+                    "candidate_id": str(ids.candidate("farah")),
+                    "candidate_name": "Farah Khan",
+                    "client_name": "Northwind Logistics",
+                    "vacancy_title": "Operations Manager",
+                    "interview_id": str(ids.interview("farah")),
                     "referee_id": None,
                     "feedback_request_id": None,
                 }
