@@ -14,6 +14,7 @@ Body = Json | Callable[[datetime], Json] | None
 Step = tuple[timedelta, str, Body]
 
 AGENCY_NAME = "Demo Agency"
+DEMO_ADMIN_EMAIL = "admin@demo-agency.example.com"
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 STORY_INTERVIEW_END = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
 """The end of the interview the examples walk through (Farah Khan's, for Northwind)."""
@@ -436,13 +437,14 @@ PIPELINE: list[Stage] = [
         -20 * DAY,
         [*complete("Senior Backend Engineer"), outcome(4 * DAY, "unsuccessful")],
     ),
-    # Unsuccessful, no feedback asked yet: the vacancy names no hiring contact to ask (the
-    # examples name one, enter the feedback and release it).
+    # Turned down on the CV, before any interview: nobody met her, so nobody was asked for
+    # feedback yet (the examples name a contact, enter the feedback and release it).
     Stage(
         "uma",
         "uma",
         "planner",
-        -18 * DAY,
-        [*complete("Transport Planner"), outcome(3 * DAY, "unsuccessful")],
+        -10 * DAY,
+        [outcome(0 * DAY, "unsuccessful")],
+        interview=False,
     ),
 ]
