@@ -15,6 +15,7 @@ from sqlalchemy import text
 from app.core.clock import FixedClock
 from app.core.db import set_tenant
 from app.core.ids import AgencyId
+from app.core.security import issue_access_token
 from tests.support.tenants import Tenant, new_client, unique_email
 
 TOKEN_TTL_SECONDS = 900
@@ -168,7 +169,24 @@ async def test_token_expires_after_its_ttl(
     assert (await get_me(app, token)).status_code == 200
 
     clock.set(issued_at + timedelta(seconds=TOKEN_TTL_SECONDS + 1))
-    assert_invalid_token(await get_me(app, token))
+    expired = await get_me(app, token)
+    body = assert_problem(expired, 401, "token-expired")
+    assert "Log in again" in body["detail"]
+    assert expired.headers["WWW-Authenticate"] == (
+        'Bearer error="invalid_token", error_description="The access token expired"'
+    )
+
+
+async def test_an_expired_token_with_a_forged_signature_is_invalid_not_expired(
+    app: FastAPI, clock: FixedClock, agency_a: Tenant
+) -> None:
+    """Only a genuine token is told it expired: a forged one learns nothing more."""
+    now = clock.now()
+    forged = issue_access_token(
+        "another-secret-" + "x" * 32, agency_a.admin_id, agency_a.agency_id, now, 60
+    )
+    clock.set(now + timedelta(hours=1))
+    assert_invalid_token(await get_me(app, forged))
 
 
 async def test_token_of_a_deactivated_user_stops_working(agency_a: Tenant) -> None:

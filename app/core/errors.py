@@ -99,6 +99,10 @@ class InvalidToken(Problem):
     slug, status, title = "invalid-token", 401, "The access token or API key is not valid"
 
 
+class TokenExpired(Problem):
+    slug, status, title = "token-expired", 401, "Your login has expired: log in again"
+
+
 class Forbidden(Problem):
     slug, status, title = "forbidden", 403, "Your role does not allow this"
 

@@ -58,8 +58,13 @@ def issue_access_token(
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
+class AccessTokenExpired(Exception):
+    """A genuine token (signature, algorithm and audience hold) whose time is up."""
+
+
 def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | None:
     """The token's claims if its signature, algorithm, audience and expiry hold; else None.
+    A genuine token past its expiry raises `AccessTokenExpired` (the caller says: log in again).
 
     Expiry is checked against the injected clock rather than the wall clock."""
     try:
@@ -78,8 +83,10 @@ def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | N
         )
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         issued_at = datetime.fromtimestamp(int(claims["iat"]), tz=now.tzinfo)
-        if expires_at <= now or issued_at > now + CLOCK_SKEW:
+        if issued_at > now + CLOCK_SKEW:
             return None
+        if expires_at <= now:
+            raise AccessTokenExpired
         return TokenClaims(
             user_id=UserId(UUID(claims["sub"])),
             agency_id=AgencyId(UUID(claims["agency"])),
