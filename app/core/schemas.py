@@ -16,6 +16,7 @@ from pydantic import (
     GetPydanticSchema,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -194,6 +195,9 @@ Instant = Annotated[
 """An input instant: RFC 3339 with an offset, in the years 1900 to 2199."""
 
 Timestamp = Annotated[
-    AwareDatetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")
+    AwareDatetime,
+    PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json"),
+    # Still a date-time when read: a generated client parses it into one.
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
 """RFC 3339 with an explicit offset."""
