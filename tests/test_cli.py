@@ -64,8 +64,9 @@ def agency_of(base_url: str, token: str) -> dict[str, str]:
 
 def create_agency_with_cli(env: dict[str, str], name: str, email: str, password: str) -> UUID:
     result = run_cli(
-        "agency", "create", name, "--admin-email", email, "--admin-password", password, env=env
-    )
+        "agency", "create", name, "--admin-email", email, "--password-stdin",
+        env=env, input=password + "\n",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)  # stdout is exactly one JSON document
     UUID(created["admin_id"])
@@ -289,8 +290,9 @@ def test_cli_errors_are_one_plain_line(tmp_path: Path) -> None:
     env = cli_env(AFTERVIEW_DATA_DIR=str(tmp_path / "unused"))
 
     result = run_cli(
-        "agency", "create", "Agency", "--admin-email", email, "--admin-password", "p" * 16, env=env
-    )
+        "agency", "create", "Agency", "--admin-email", email, "--password-stdin",
+        env=env, input="p" * 16 + "\n",
+    )  # fmt: skip
 
     assert result.returncode == 1
     assert message_lines(result.stderr) == [f"afterview: not a valid email address: {email}"]

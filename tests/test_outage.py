@@ -70,9 +70,9 @@ def test_an_outage_is_503s_then_a_full_recovery_with_nothing_lost(tmp_path: Path
             "Outage Agency",
             "--admin-email",
             email,
-            "--admin-password",
-            password,
+            "--password-stdin",
             env=env,
+            input=password + "\n",
         )
         assert made.returncode == 0, made.stderr
         with Server(env, tmp_path / "logs", extra_args=("--no-worker",)) as api:

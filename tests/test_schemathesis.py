@@ -163,8 +163,8 @@ def served(test_database: TestDatabase, tmp_path: Path) -> Any:
     )
     email, password = "admin@schemathesis.example.com", secrets.token_urlsafe(16)
     made = run_cli(
-        "agency", "create", "Fuzzed Agency", "--admin-email", email, "--admin-password", password,
-        env=env,
+        "agency", "create", "Fuzzed Agency", "--admin-email", email, "--password-stdin",
+        env=env, input=password + "\n",
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     with Server(env, tmp_path / "logs", extra_args=("--no-worker",)) as server:

@@ -42,12 +42,14 @@ def cli_env(**settings: str) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str], timeout: float = 60
+    *args: str, env: dict[str, str], timeout: float = 60, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `afterview *args` to completion (killed if it outlives `timeout`)."""
+    """Run `afterview *args` to completion (killed if it outlives `timeout`), `input` on its
+    standard input (none: an empty one)."""
     return subprocess.run(  # noqa: S603 - a fixed executable and arguments chosen by the tests
         [afterview_executable(), *args],
         env=env,
+        input=input or "",
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
