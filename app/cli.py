@@ -587,7 +587,7 @@ def _agencies(owner_url: str) -> list[dict[str, Any]]:
 
 @user_cli.command("reset-password")
 def user_reset_password(
-    email: Annotated[str, typer.Argument(help="The user's email.")],
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The user's email.")],
     agency: AgencyOption,
     password_stdin: PasswordStdin = False,
 ) -> None:
@@ -629,15 +629,22 @@ async def _reset_password(runtime_url: str, agency_id: UUID, email: str, passwor
 
 CsvFile = Annotated[
     Path,
-    typer.Argument(help="UTF-8 CSV with a header row.", exists=True, dir_okay=False, readable=True),
+    typer.Argument(
+        metavar="FILE.csv",
+        help="UTF-8 CSV with a header row.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
 ]
 
 
 @import_cli.command("candidates")
 def import_candidates(file: CsvFile, agency: AgencyOption) -> None:
     """Create or update candidates from FILE, each row as `PUT /v1/candidates/by-external-id/…`
-    does. Columns: external_id, first_name, last_name, email (required), phone,
-    contact_consent (true/false), owner_id. Exit 1 if any row failed (the others are in)."""
+    does. Columns: external_id, first_name, last_name, email (required); phone, contact_consent
+    (true/false, yes/no or 1/0), owner_id (optional). Exit 1 if any row failed (the others are
+    imported all the same)."""
     import_records("candidates", file, agency)
 
 
