@@ -16,23 +16,20 @@ from typer.testing import CliRunner
 from app.agency.service import create_agency
 from app.cli import cli
 from app.core.clock import SystemClock
-from app.core.db import create_engine, session_factory
-from app.core.provision import DatabaseUrls, migrate
-from app.core.settings import Settings
+from app.core.db import session_factory
+from app.core.provision import DatabaseUrls
 from app.demo import ids
 from app.demo.data import CANDIDATES, DEMO_ADMIN_EMAIL
 from app.demo.examples import EXAMPLES, UNSEEDED
-from app.demo.seed import seed_demo
 from app.main import create_app
 from app.worklist.schemas import WorkKind
 from tests.conftest import JWT_SECRET, TEST_RUNTIME, TestDatabase
+from tests.support.demo import DEMO_PASSWORD, DEMO_SETTINGS, seeded_demo
 from tests.support.records import list_items
 from tests.support.tenants import login, new_client
 
-PASSWORD = "demo-password-for-tests"
 WRITES = {"post", "put", "patch", "delete"}
-# As `afterview serve` runs the embedded demo: webhooks may go to a receiver on this machine.
-DEMO_SETTINGS = Settings(webhooks_allow_private=True, rate_limit_per_minute=100_000)
+PASSWORD = DEMO_PASSWORD
 
 
 @dataclass
@@ -45,15 +42,9 @@ class Demo:
 @pytest.fixture
 async def demo(test_database: TestDatabase) -> AsyncIterator[Demo]:
     """A database of its own with a freshly seeded demo agency, and the app on it."""
-    urls = test_database.create("afterview_demo")
-    migrate(urls.owner, TEST_RUNTIME)
-    engine = create_engine(urls.runtime, pool_size=3, max_overflow=2)
-    try:
-        await seed_demo(engine, DEMO_SETTINGS, JWT_SECRET, DEMO_ADMIN_EMAIL, PASSWORD)
+    async with seeded_demo(test_database.create, TEST_RUNTIME, JWT_SECRET) as (urls, engine):
         app = create_app(DEMO_SETTINGS, engine=engine, jwt_secret=JWT_SECRET, clock=SystemClock())
         yield Demo(urls, engine, app)
-    finally:
-        await engine.dispose()
 
 
 async def admin_of(demo: Demo) -> AsyncClient:
