@@ -35,6 +35,7 @@ from app.core.settings import Settings, get_settings
 from app.data_rights.router import router as data_rights_router
 from app.debriefs.router import router as debriefs_router
 from app.decisions.router import router as decisions_router
+from app.demo.examples import add_demo_examples
 from app.events.router import feed_router
 from app.events.router import router as events_router
 from app.feedback.pages import router as feedback_pages_router
@@ -185,7 +186,7 @@ def create_app(
         webhooks_router,
     ):
         app.include_router(router)
-    app.openapi = problems_openapi(app)  # type: ignore[method-assign]
+    app.openapi = problems_openapi(app, add_demo_examples)  # type: ignore[method-assign]
     return app
 
 

@@ -25,11 +25,18 @@ from app.core.errors import (
     InsufficientScope,
     InvalidOnBehalfOf,
     InvalidToken,
+    TokenExpired,
 )
 from app.core.ids import AgencyId, UserId
 from app.core.logging import bind_principal
 from app.core.rate_limits import credential_key
-from app.core.security import api_key_agency, api_key_digest, looks_like_api_key, read_access_token
+from app.core.security import (
+    AccessTokenExpired,
+    api_key_agency,
+    api_key_digest,
+    looks_like_api_key,
+    read_access_token,
+)
 from app.models import ApiKey, Role, User
 
 KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -95,6 +102,19 @@ def _unauthenticated(problem: AuthenticationRequired | InvalidToken) -> Exceptio
     return problem
 
 
+def _expired() -> TokenExpired:
+    """RFC 6750's `invalid_token`, said so that a person (or the docs' Authorize dialog) knows
+    what to do."""
+    problem = TokenExpired(
+        "Access tokens last a short while and this one has run out. Log in again: POST "
+        "/v1/auth/token (in /docs: Authorize → Logout, then log in)."
+    )
+    problem.headers["WWW-Authenticate"] = (
+        'Bearer error="invalid_token", error_description="The access token expired"'
+    )
+    return problem
+
+
 async def _principal_from_api_key(
     session: AsyncSession, key: str, clock: Clock
 ) -> tuple[AgencyId, ApiKey]:
@@ -153,7 +173,10 @@ async def authenticate(
         acting = await _on_behalf_of(session, agency_id, on_behalf_of)
         bind_principal(request, agency_id, acting, api_key.id)
         return Principal(agency_id, acting, None, api_key.id, frozenset(api_key.scopes))
-    claims = read_access_token(request.app.state.jwt_secret, credential, clock.now())
+    try:
+        claims = read_access_token(request.app.state.jwt_secret, credential, clock.now())
+    except AccessTokenExpired:
+        raise _expired() from None
     if claims is None:
         raise _unauthenticated(InvalidToken())
     await _count_request(request, clock, credential_key("user", str(claims.user_id)))

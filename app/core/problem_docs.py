@@ -36,6 +36,7 @@ from app.core.errors import (
     RateLimited,
     ServiceUnavailable,
     StaleEtag,
+    TokenExpired,
     ValidationFailed,
 )
 from app.core.openapi_headers import document_headers, header_refs
@@ -69,7 +70,14 @@ def _common_problems(method: str, operation: dict[str, Any]) -> list[type[Proble
     parameters = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
     found: list[type[Problem]] = [ValidationFailed, ServiceUnavailable]
     if operation.get("security"):
-        found += [AuthenticationRequired, InvalidToken, Forbidden, InsufficientScope, RateLimited]
+        found += [
+            AuthenticationRequired,
+            InvalidToken,
+            TokenExpired,
+            Forbidden,
+            InsufficientScope,
+            RateLimited,
+        ]
     if any(where == "path" for where, _ in parameters):
         found.append(NotFound)
     if "requestBody" in operation:
@@ -214,7 +222,9 @@ def forbid_nul(spec: dict[str, Any]) -> None:
             _no_nul(operation.get("requestBody", {}))
 
 
-def problems_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+def problems_openapi(
+    app: FastAPI, *finishers: Callable[[dict[str, Any]], None]
+) -> Callable[[], dict[str, Any]]:
     """`app.openapi` with `document_problems`, the headers and the links applied once to
     FastAPI's document."""
     generate = app.openapi
@@ -226,6 +236,8 @@ def problems_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             document_headers(spec)
             forbid_nul(spec)
             add_links(spec)
+            for finish in finishers:  # the app's own additions (the demo's examples)
+                finish(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 

@@ -35,8 +35,17 @@ class Settings(BaseSettings):
         default=None, min_length=32, description="Signs access tokens (HS256): 32+ characters."
     )
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
-    demo_email: str | None = None
-    demo_password: SecretStr | None = None
+    demo_email: str | None = Field(
+        default=None, description="The demo admin's email (default admin@demo-agency.example.com)."
+    )
+    demo_password: SecretStr | None = Field(
+        default=None, description="The demo admin's password (default: made up, printed once)."
+    )
+    demo_data: bool = Field(
+        default=True,
+        description="Seed the demo agency's records on the first embedded start (false: only "
+        "its admin).",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     log_json: bool | Literal["auto"] = Field(
