@@ -7,6 +7,9 @@ is known, `agency_id` and `user_id` or `api_key_id` (bound by `bind_principal`).
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal
 from uuid import UUID
 
@@ -29,6 +32,26 @@ class _StderrLogger:
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
 
+_quiet: ContextVar[bool] = ContextVar("quiet_logs", default=False)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Within the block, only warnings and errors are logged (the demo seed's hundreds of
+    in-process requests would bury the start-up lines)."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
+def _drop_when_quiet(_logger: Any, method: str, event: Any) -> Any:
+    if _quiet.get() and method in ("debug", "info"):
+        raise structlog.DropEvent
+    return event
+
+
 def _stderr_logger(*_args: Any) -> _StderrLogger:
     return _StderrLogger()
 
@@ -45,6 +68,7 @@ def configure_logging(
 ) -> None:
     as_json = wants_json(json_lines)
     shared: list[structlog.types.Processor] = [
+        _drop_when_quiet,
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

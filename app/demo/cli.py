@@ -22,7 +22,10 @@ def reset() -> None:
     from app import cli
     from app.demo.service import create_demo, remove_demo
 
+    from app.core.logging import configure_logging
+
     settings = cli.load_settings()
+    configure_logging(json_lines=settings.log_json)
     with cli.database(settings) as urls:
         if not urls.owner:
             raise cli.fail("set DATABASE_OWNER_URL: only the owner may delete the demo agency")
@@ -43,7 +46,7 @@ def show_login(login: "DemoLogin", heading: str, docs_url: str | None) -> None:
     once = "\nThis password is shown only once." if login.generated else ""
     console.print(
         Panel.fit(
-            f"{heading} {where}  email:    {login.email}\n  password: {shown}{once}",
+            f"{heading}\n{where}  email:    {login.email}\n  password: {shown}{once}",
             title="Afterview",
         )
     )

@@ -22,6 +22,7 @@ from app.core.auth import Scope, worker_principal
 from app.core.clock import FixedClock
 from app.core.db import session_factory, tenant_transaction
 from app.core.ids import planned_ids
+from app.core.logging import quiet
 from app.core.settings import Settings
 from app.delivery.outbox import fail_message
 from app.demo import ids
@@ -135,16 +136,18 @@ async def seed_demo(
     )
     app = create_app(roomy, engine=engine, jwt_secret=jwt_secret, clock=clock, run_worker=False)
     transport = ASGITransport(app=app, raise_app_exceptions=True)
-    async with AsyncClient(transport=transport, base_url="http://demo.invalid") as api:
-        seeder = Seeder(api, clock, admin_email, admin_password)
-        key = await _integration_key(seeder)
-        api.headers["Authorization"] = f"Bearer {key}"
-        await _records(seeder)
-        for stage in PIPELINE:
-            _plan_application(seeder, stage, end)
-        _plan_housekeeping(seeder, end)
-        await seeder.play()
-        clock.set(end)
+    # quiet(): hundreds of request lines would bury the start-up lines.
+    with quiet():
+        async with AsyncClient(transport=transport, base_url="http://demo.invalid") as api:
+            seeder = Seeder(api, clock, admin_email, admin_password)
+            key = await _integration_key(seeder)
+            api.headers["Authorization"] = f"Bearer {key}"
+            await _records(seeder)
+            for stage in PIPELINE:
+                _plan_application(seeder, stage, end)
+            _plan_housekeeping(seeder, end)
+            await seeder.play()
+            clock.set(end)
     await _history_of_failures(engine, clock)
     return ids.AGENCY
 
