@@ -20,9 +20,8 @@ def reset() -> None:
     AFTERVIEW_DEMO_PASSWORD is set). Needs the owner connection: the embedded database has it;
     otherwise set DATABASE_OWNER_URL. Other agencies are not touched."""
     from app import cli
-    from app.demo.service import create_demo, remove_demo
-
     from app.core.logging import configure_logging
+    from app.demo.service import create_demo, remove_demo
 
     settings = cli.load_settings()
     configure_logging(json_lines=settings.log_json)
