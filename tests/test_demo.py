@@ -11,10 +11,8 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
-from typer.testing import CliRunner
 
 from app.agency.service import create_agency
-from app.cli import cli
 from app.core.clock import SystemClock
 from app.core.db import session_factory
 from app.core.provision import DatabaseUrls
@@ -25,6 +23,7 @@ from app.main import create_app
 from app.worklist.schemas import WorkKind
 from tests.conftest import JWT_SECRET, TEST_RUNTIME, TestDatabase
 from tests.support.demo import DEMO_PASSWORD, DEMO_SETTINGS, seeded_demo
+from tests.support.processes import cli_env, run_cli
 from tests.support.records import list_items
 from tests.support.tenants import login, new_client
 
@@ -135,9 +134,7 @@ async def test_read_examples_name_the_demo_story(demo: Demo) -> None:
     assert failures == []
 
 
-async def test_demo_reset_rebuilds_the_demo_and_leaves_other_agencies_alone(
-    demo: Demo, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_demo_reset_rebuilds_the_demo_and_leaves_other_agencies_alone(demo: Demo) -> None:
     other = await create_agency(
         session_factory(demo.engine),
         SystemClock(),
@@ -151,20 +148,16 @@ async def test_demo_reset_rebuilds_the_demo_and_leaves_other_agencies_alone(
         )
         assert changed.status_code == 204, changed.text
 
-    monkeypatch.setenv("DATABASE_URL", demo.urls.runtime)
-    monkeypatch.setenv("DATABASE_OWNER_URL", demo.urls.owner)
-    monkeypatch.setenv("AFTERVIEW_JWT_SECRET", JWT_SECRET)
-    monkeypatch.setenv("AFTERVIEW_DEMO_PASSWORD", PASSWORD)
-    from app.core.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
-        # The command runs its own event loop: give it a thread of its own.
-        result = await asyncio.to_thread(CliRunner().invoke, cli, ["demo", "reset"])
-    finally:
-        get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
-    assert "Demo agency rebuilt" in result.output
+    env = cli_env(
+        DATABASE_URL=demo.urls.runtime,
+        DATABASE_OWNER_URL=demo.urls.owner,
+        AFTERVIEW_JWT_SECRET=JWT_SECRET,
+        AFTERVIEW_DEMO_PASSWORD=PASSWORD,
+    )
+    result = await asyncio.to_thread(run_cli, "demo", "reset", env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Demo agency rebuilt" in result.stderr
+    assert '"event": "request"' not in result.stderr  # the seed's own requests stay quiet
 
     async with await admin_of(demo) as admin:
         paula = await admin.get(f"/v1/candidates/{ids.candidate('paula')}")
