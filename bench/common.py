@@ -11,6 +11,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
+from app.core.db import to_libpq_url
 from app.core.provision import (
     DatabaseUrls,
     EmbeddedPostgres,
@@ -27,8 +31,9 @@ def bench_database() -> Iterator[DatabaseUrls]:
 
 
 @contextmanager
-def bench_server() -> Iterator[tuple[DatabaseUrls, str]]:
-    """A fresh migrated database on BENCH_DATABASE_URL (a superuser URL) or an embedded server."""
+def bench_server(drop: bool = False) -> Iterator[tuple[DatabaseUrls, str]]:
+    """A fresh migrated database on BENCH_DATABASE_URL (a superuser URL) or an embedded server;
+    with `drop`, the database is dropped at the end (its connections closed first)."""
     url = os.environ.get("BENCH_DATABASE_URL")
     server = None
     if not url:
@@ -42,6 +47,9 @@ def bench_server() -> Iterator[tuple[DatabaseUrls, str]]:
     try:
         yield urls, url
     finally:
+        if drop:
+            with psycopg.connect(to_libpq_url(url), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
         if server is not None:
             server.stop()
 
