@@ -11,7 +11,9 @@ applications whose interviews have ended, consultant: that admin (the worklist);
 agencies holding `--rows` candidates between them. Then `afterview serve --no-worker` and
 `bench/bare.py` (Starlette + asyncpg, same uvicorn settings, same worker count, same pool size)
 run side by side on that database, and wrk drives them in turn: API, bare, API, bare, … for
-each target, `--rounds` times, after a short unreported warm-up of each.
+each target, `--rounds` times, after a short unreported warm-up of each. Before each quiet run
+the server is left to finish what the previous run left in flight (until a trivial request is
+answered in under 20 ms, at most 10 s).
 
 Each figure:
 - req/s: wrk's "Requests/sec" (completed requests over the run).
@@ -67,6 +69,7 @@ MEASURED_CANDIDATES = 3000
 WORKLIST_APPLICATIONS = 2000
 OTHER_AGENCIES = 1000
 STORM_CONNECTIONS = 4
+SETTLE_LIMIT_SECONDS = 10
 SCRIPTS = Path(__file__).parent / "wrk"
 
 SEED_SQL = [
@@ -210,8 +213,16 @@ class Bench:
         }
 
     def run(
-        self, base: str, target: Target, *, duration: float | None = None, connections: int = 0
+        self,
+        base: str,
+        target: Target,
+        *,
+        duration: float | None = None,
+        connections: int = 0,
+        settle: bool = True,
     ) -> Run:
+        if settle:
+            settled(base)
         command = self.command(
             base, target, duration or self.duration, connections or self.connections
         )
@@ -221,6 +232,19 @@ class Bench:
         if done.returncode != 0:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
         return parse_wrk(done.stdout)
+
+
+def settled(base: str) -> None:
+    """Wait until `base` answers a trivial request fast: what a previous run left in flight
+    (a worklist still being built, a queue of reads) must not land in the next run."""
+    deadline = time.monotonic() + SETTLE_LIMIT_SECONDS
+    time.sleep(0.5)
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        httpx.get(base + "/healthz", timeout=SETTLE_LIMIT_SECONDS)  # the bare one: a 404
+        if time.perf_counter() - started < 0.02:
+            return
+        time.sleep(0.2)
 
 
 # -- seeding -------------------------------------------------------------------------------------
@@ -394,8 +418,8 @@ def storm(bench: Bench, round_no: int, keep: Callable[[str, Run], None]) -> None
     )
     try:
         time.sleep(1)
-        keep("healthz storm", bench.run(bench.api, HEALTHZ))
-        keep("by-id storm", bench.run(bench.api, BY_ID))
+        keep("healthz storm", bench.run(bench.api, HEALTHZ, settle=False))
+        keep("by-id storm", bench.run(bench.api, BY_ID, settle=False))
         output, _ = storming.communicate(timeout=bench.duration + 60)
     finally:
         if storming.poll() is None:
