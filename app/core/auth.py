@@ -5,19 +5,19 @@ here, never from a body or a path.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import rate_limits
 from app.core.clock import Clock
-from app.core.db import set_tenant
+from app.core.db import driver_connection, set_tenant
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import (
     AuthenticationRequired,
@@ -37,7 +37,7 @@ from app.core.security import (
     looks_like_api_key,
     read_access_token,
 )
-from app.models import ApiKey, Role, User
+from app.models import ApiKey, Role
 
 KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -115,22 +115,42 @@ def _expired() -> TokenExpired:
     return problem
 
 
+# Every request runs one of these (after `set_tenant`), so they go straight to the driver.
+# Each filters by agency itself: the app's own wall, with row-level security behind it.
+_KEY_SQL = (
+    "SELECT id, scopes, last_used_at FROM api_key "
+    "WHERE agency_id = $1 AND key_hash = $2 AND revoked_at IS NULL"
+)
+_USER_SQL = (
+    "SELECT role, tokens_valid_after FROM app_user WHERE agency_id = $1 AND id = $2 AND active"
+)
+
+
+@dataclass(frozen=True)
+class _Key:
+    id: UUID
+    scopes: list[str]
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _User:
+    role: str
+    tokens_valid_after: datetime | None
+
+
 async def _principal_from_api_key(
     session: AsyncSession, key: str, clock: Clock
-) -> tuple[AgencyId, ApiKey]:
+) -> tuple[AgencyId, _Key]:
     agency_id = api_key_agency(key)
     if agency_id is None:
         raise _unauthenticated(InvalidToken())
     await set_tenant(session, agency_id)
-    api_key = await session.scalar(
-        select(ApiKey).where(
-            ApiKey.agency_id == agency_id,
-            ApiKey.key_hash == api_key_digest(key),
-            ApiKey.revoked_at.is_(None),
-        )
-    )
-    if api_key is None:
+    driver = await driver_connection(session)
+    row = await driver.fetchrow(_KEY_SQL, agency_id, api_key_digest(key))
+    if row is None:
         raise _unauthenticated(InvalidToken())
+    api_key = _Key(row["id"], row["scopes"], row["last_used_at"])
     now = clock.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > KEY_TOUCH_INTERVAL:
         await session.execute(
@@ -142,10 +162,10 @@ async def _principal_from_api_key(
     return agency_id, api_key
 
 
-async def _active_user(session: AsyncSession, agency_id: AgencyId, user_id: UUID) -> User | None:
-    return await session.scalar(
-        select(User).where(User.agency_id == agency_id, User.id == user_id, User.active)
-    )
+async def _active_user(session: AsyncSession, agency_id: AgencyId, user_id: UUID) -> _User | None:
+    """The user, if active (in the transaction `set_tenant` scoped to `agency_id`)."""
+    row = await (await driver_connection(session)).fetchrow(_USER_SQL, agency_id, user_id)
+    return None if row is None else _User(row["role"], row["tokens_valid_after"])
 
 
 async def authenticate(

@@ -2,8 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -57,12 +58,24 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
+_SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :agency_id, true)")
+
+
 async def set_tenant(session: AsyncSession, agency_id: AgencyId) -> None:
     """Scope the current transaction to one agency (RLS reads this; `is_local` = this tx only).
 
     The value travels as a bound parameter, never spliced into SQL.
     """
-    await session.execute(select(func.set_config(TENANT_SETTING, str(agency_id), True)))
+    await session.execute(_SET_TENANT, {"agency_id": str(agency_id)})
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under `session`'s transaction, for the few statements every
+    request runs (they skip SQLAlchemy's statement machinery). Call it only once the
+    transaction has begun (after `set_tenant`): a statement sent before would run outside it."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
 
 
 @asynccontextmanager

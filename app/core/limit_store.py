@@ -15,7 +15,7 @@ from typing import Protocol
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import LoginFailure
@@ -48,8 +48,8 @@ class LimitStore(Protocol):
     async def close(self) -> None: ...
 
 
-_HIT = text(
-    "INSERT INTO rate_limit_counter (key_digest, window_start, hits) VALUES (:key, :window, 1) "
+_HIT = (
+    "INSERT INTO rate_limit_counter (key_digest, window_start, hits) VALUES ($1, $2, 1) "
     "ON CONFLICT (key_digest, window_start) "
     "DO UPDATE SET hits = rate_limit_counter.hits + 1 RETURNING hits"
 )
@@ -65,9 +65,11 @@ class PostgresLimits:
     async def count_request(self, key: bytes, limit: int, now: datetime) -> Count:
         window = now.replace(second=0, microsecond=0)
         async with self.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            result = await autocommit.execute(_HIT, {"key": key, "window": window})
-            hits = int(result.scalar_one())
+            # Straight to the driver, before SQLAlchemy begins a transaction: the upsert is
+            # its own (autocommit) transaction, and every request pays for it.
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            hits = int(await driver.fetchval(_HIT, key, window))
         elapsed = (now - window).total_seconds()
         return Count(hits, max(1, ceil(QUOTA_WINDOW_SECONDS - elapsed)))
 

@@ -62,8 +62,8 @@ def add_record_routes(
         record_id: Annotated[UUID, record_id_path],
         response: Response,
     ) -> Any:
-        record = await service.get(session, principal, record_id)
-        return with_etag(response, read.model_validate(record), record.version)
+        shown, version = await service.read_one(session, principal, record_id)
+        return with_etag(response, shown, version)
 
     async def update_record(
         principal: RecordsWriter,
