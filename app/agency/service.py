@@ -13,7 +13,7 @@ from app.core.db import tenant_transaction
 from app.core.errors import FieldError, NotFound, ValidationFailed
 from app.core.etag import ensure_match
 from app.core.ids import AgencyId, UserId, new_row_id
-from app.core.security import hash_password
+from app.core.security import hash_password_in_thread
 from app.models import Agency, Role, User
 
 
@@ -96,7 +96,7 @@ async def create_agency(
                 email=admin_email.lower(),
                 name=admin_name,
                 role=Role.admin,
-                password_hash=hash_password(admin_password),
+                password_hash=await hash_password_in_thread(admin_password),
                 created_at=now,
                 updated_at=now,
             )

@@ -16,7 +16,7 @@ from app.core.db import set_tenant
 from app.core.errors import AmbiguousLogin, InvalidCredentials
 from app.core.ids import AgencyId
 from app.core.limit_store import LimitStore
-from app.core.security import issue_access_token, verify_password
+from app.core.security import issue_access_token, verify_password_in_thread
 from app.models import Agency, ApiKey, User
 
 _CANDIDATES = text("SELECT agency_id, user_id, password_hash, active FROM login_candidates(:email)")
@@ -49,10 +49,13 @@ async def login(
     if agency_hint:
         rows = [r for r in rows if str(r.agency_id) == agency_hint.strip()]
     if not rows:
-        verify_password(None, password)  # same cost as a wrong password: no account oracle
+        # Same cost as a wrong password: no account oracle.
+        await verify_password_in_thread(None, password)
         await throttle.record_failure(limits, keys, clock.now())
         raise InvalidCredentials("Wrong email or password.")
-    matches = [r for r in rows if verify_password(r.password_hash, password) and r.active]
+    matches = [
+        r for r in rows if await verify_password_in_thread(r.password_hash, password) and r.active
+    ]
     if not matches:
         await throttle.record_failure(limits, keys, clock.now())
         raise InvalidCredentials("Wrong email or password, or the account is deactivated.")

@@ -2,12 +2,16 @@
 
 import base64
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 import jwt
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -25,15 +29,36 @@ _hasher = PRODUCTION_HASHER
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+HASHING_THREADS = os.cpu_count() or 1
+"""At most this many hashes at once, each in its own thread (argon2 releases the GIL): a login
+storm queues here instead of taking every thread of the shared pool other sync work needs."""
+_hashing_limiter = CapacityLimiter(HASHING_THREADS)
+
+
 def hash_password(password: str) -> str:
+    """Blocks for the hash's whole cost (~0.2 s): outside an event loop only (the CLI)."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Blocks like `hash_password`. With no hash, verifies against a dummy one and says False:
+    a missing user costs as long as a wrong password."""
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password_in_thread(password: str) -> str:
+    """`hash_password` off the event loop: other requests go on while it runs."""
+    return await to_thread.run_sync(hash_password, password, limiter=_hashing_limiter)
+
+
+async def verify_password_in_thread(password_hash: str | None, password: str) -> bool:
+    """`verify_password` off the event loop, the dummy verify for a missing user included."""
+    return await to_thread.run_sync(
+        verify_password, password_hash, password, limiter=_hashing_limiter
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +83,29 @@ def issue_access_token(
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
+@lru_cache(maxsize=4096)
+def _signed_claims(secret: str, token: str) -> dict[str, Any] | None:
+    """The claims of a token whose signature, algorithm and audience hold (else None),
+    remembered per token: checking a signature costs more than the rest of a read. Times are
+    not checked here; the caller checks them on every use against the injected clock."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            options={
+                "require": ["sub", "agency", "exp", "iat"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
+        )
+    except jwt.PyJWTError:
+        return None
+    return claims
+
+
 class AccessTokenExpired(Exception):
     """A genuine token (signature, algorithm and audience hold) whose time is up."""
 
@@ -67,20 +115,10 @@ def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | N
     A genuine token past its expiry raises `AccessTokenExpired` (the caller says: log in again).
 
     Expiry is checked against the injected clock rather than the wall clock."""
+    claims = _signed_claims(secret, token)
+    if claims is None:
+        return None
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[JWT_ALGORITHM],
-            audience=JWT_AUDIENCE,
-            # Times are checked below against the injected clock, not the wall clock.
-            options={
-                "require": ["sub", "agency", "exp", "iat"],
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-            },
-        )
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         issued_at = datetime.fromtimestamp(int(claims["iat"]), tz=now.tzinfo)
         if issued_at > now + CLOCK_SKEW:
@@ -93,7 +131,7 @@ def read_access_token(secret: str, token: str, now: datetime) -> TokenClaims | N
             expires_at=expires_at,
             issued_at=issued_at,
         )
-    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
+    except (ValueError, TypeError, OverflowError, OSError):
         return None  # OverflowError/OSError: an `exp` or `iat` no datetime can hold
 
 

@@ -11,7 +11,7 @@ from app.core.clock import Clock
 from app.core.errors import EmailTaken, Forbidden, LastAdmin, NotFound
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
-from app.core.security import hash_password
+from app.core.security import hash_password_in_thread
 from app.models import Role, User
 from app.users.schemas import MeUpdate, UserCreate, UserUpdate
 
@@ -75,7 +75,7 @@ async def create_user(
         email=data.email,
         name=data.name,
         role=data.role,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_in_thread(data.password),
         created_at=now,
         updated_at=now,
     )
@@ -124,7 +124,7 @@ async def update_user(
         await _ensure_another_admin(session, principal, user)
     changed = sorted(fields)
     if (password := fields.pop("password", None)) is not None:
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_in_thread(password)
         # Tokens carry whole seconds: those issued before this second stop counting.
         user.tokens_valid_after = clock.now().replace(microsecond=0)
     for name, value in fields.items():
