@@ -1,5 +1,6 @@
 """Message templates (sandboxed, validated at PUT) and the outbox they render into."""
 
+import time
 from uuid import UUID, uuid4
 
 import pytest
@@ -8,12 +9,14 @@ from fastapi import FastAPI
 from app.core.auth import Principal
 from app.core.clock import FixedClock
 from app.core.db import tenant_transaction
+from app.core.errors import TemplateNotValid
 from app.core.ids import AgencyId, UserId
 from app.messages.service import Recipient, queue_message
 from app.messages.templates import DEFAULTS
 from app.models import Message, MessageKind, RecipientType, Role
 from tests.support.records import assert_problem
 from tests.support.tenants import Tenant
+from tests.test_event_loop import store_template_directly
 from tests.test_follow_ups import note, thanked
 
 KIND = "withdrawal_note"
@@ -67,6 +70,57 @@ async def test_a_template_that_does_not_render_is_refused_at_put(
     assert response.json()["type"].endswith("/template-invalid")
     after = await agency_a.admin.get(f"/v1/message-templates/{KIND}")
     assert after.json()["is_default"] is True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Would run for minutes or hours: refused by the loop-round count or the time budget.
+        "{% set s = 'x' * 50000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ f(40) }}",
+        "{% for x in [[1]] recursive %}{{ loop([[1], [1]]) }}{% endfor %}",
+        # Would build gigabytes: refused before the value is built.
+        "{{ 'x' * 10**9 }}",
+        "{{ ('x' * 50000).replace('x', 'y' * 50000) }}",
+        "{{ ('x' * 50000)|join('y' * 50000) }}",
+        "{{ ('x' * 50000)|map('center', 50000)|join }}",
+        "{{ 'x'|center(1000000000) }}",
+        "{{ '%01000000000d' % 1 }}",
+        "{{ '{:>999999999}'.format(1) }}",
+        "{{ ('{:>{}}' * 3000).format(*([1, 40000] * 3000)) }}",
+        "{{ ('x\n' * 25000)|indent(50000) }}",
+        "{{ ('x ' * 25000)|wordwrap(1, wrapstring='y' * 40000) }}",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}"
+        "{% endfor %}",
+    ],
+)
+async def test_a_template_that_would_take_the_server_s_time_or_memory_is_refused_at_once(
+    agency_a: Tenant, body: str
+) -> None:
+    started = time.perf_counter()
+    response = await agency_a.admin.put(
+        f"/v1/message-templates/{KIND}", json={"subject": "Hi", "body": body}
+    )
+    assert time.perf_counter() - started < 2
+    assert_problem(response, 422, "template-invalid")
+    after = await agency_a.admin.get(f"/v1/message-templates/{KIND}")
+    assert after.json()["is_default"] is True
+
+
+async def test_the_budgets_leave_room_for_ordinary_formatting(agency_a: Tenant) -> None:
+    body = (
+        "{% for word in ['a', 'b'] %}{{ loop.index }}{{ word|upper }}{% endfor %} "
+        "{{ ['x', 'y']|join(', ') }} {{ 'a b'|replace(' ', '_') }} {{ '%s-%03d' % ('n', 7) }} "
+        "{{ '{}!'.format(recipient_name) }} [{{ 'c'|center(5) }}] {{ ('ab' ~ 'cd')|length }}"
+    )
+    response = await agency_a.admin.put(
+        f"/v1/message-templates/{KIND}", json={"subject": "Hi", "body": body}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["preview_body"] == ("1A2B x, y a_b n-007 Sofia Marin! [  c  ] 4")
 
 
 async def test_a_multi_line_subject_is_refused(agency_a: Tenant) -> None:
@@ -173,3 +227,15 @@ async def test_a_template_that_cannot_render_real_values_is_a_422_not_a_500(
     problem = assert_problem(refused, 422, "template-invalid")
     assert problem["errors"][0]["field"] == "templates.follow_up_direct"
     assert await scene.snapshot() == before
+
+
+async def test_a_stored_template_too_slow_to_render_is_refused_when_sending(
+    app: FastAPI, agency_a: Tenant, clock: FixedClock
+) -> None:
+    """A template saved when it rendered in time: at send time it gets its 0.2 s budget, is
+    stopped there, and the step is refused (422), not left hanging."""
+    await store_template_directly(app, agency_a, MessageKind.feedback_release)
+    started = time.perf_counter()
+    with pytest.raises(TemplateNotValid, match="takes too long"):
+        await queue(app, agency_a, clock, consented=True, key="release:slow")
+    assert time.perf_counter() - started < 2

@@ -13,7 +13,7 @@ from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.messages import service
 from app.messages.schemas import MessageRead, TemplateRead, TemplateWrite
-from app.messages.templates import DEFAULTS, render
+from app.messages.templates import DEFAULTS
 from app.models import MessageKind, MessageStatus
 
 router = APIRouter(tags=["Delivery"])
@@ -21,9 +21,9 @@ MessageIdPath = Annotated[UUID, Path(description="The message's id.")]
 KindPath = Annotated[MessageKind, Path(description="Which message the template words.")]
 
 
-def template_read(template: service.CurrentTemplate) -> TemplateRead:
+async def template_read(template: service.CurrentTemplate) -> TemplateRead:
     sample = DEFAULTS[template.kind].sample
-    subject, body = render(template.subject, template.body, sample)
+    subject, body = await service.preview_template(template)
     return TemplateRead(
         kind=template.kind,
         subject=template.subject,
@@ -79,14 +79,14 @@ async def retry_message(
 @router.get(
     "/v1/message-templates/{kind}",
     summary="The wording your agency uses for a message",
-    openapi_extra=SETS_ETAG,
+    openapi_extra=raises(TemplateNotValid) | SETS_ETAG,
 )
 async def read_message_template(
     principal: WorkflowReader, session: SessionDep, kind: KindPath, response: Response
 ) -> TemplateRead:
     template = await service.current_template(session, principal, kind)
     set_etag(response, template.version)
-    return template_read(template)
+    return await template_read(template)
 
 
 @router.put(
@@ -107,4 +107,4 @@ async def save_message_template(
         session, principal, clock, kind, data.subject, data.body, if_match
     )
     set_etag(response, template.version)
-    return template_read(template)
+    return await template_read(template)

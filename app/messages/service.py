@@ -17,7 +17,13 @@ from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
 from app.events.service import record_event
 from app.messages.schemas import MessageRead
-from app.messages.templates import DEFAULTS, TemplateInvalid, render
+from app.messages.templates import (
+    DEFAULTS,
+    RENDER_BUDGET_SECONDS,
+    SAVE_BUDGET_SECONDS,
+    TemplateInvalid,
+    render_in_thread,
+)
 from app.models import (
     Application,
     Message,
@@ -69,13 +75,7 @@ async def save_template(
     body: str,
     if_match: str | None,
 ) -> CurrentTemplate:
-    try:
-        render(subject, body, DEFAULTS[kind].sample)
-    except TemplateInvalid as exc:
-        raise TemplateNotValid(
-            f"The template does not render: {exc}",
-            errors=[FieldError(field="body", location="body", message=str(exc)).model_dump()],
-        ) from None
+    await _sample_render(kind, subject, body, SAVE_BUDGET_SECONDS)
     now = clock.now()
     stored = await _stored_template(session, principal, kind)
     if stored is None:
@@ -93,6 +93,23 @@ async def save_template(
         stored.subject, stored.body, stored.updated_at = subject, body, now
     await session.flush()
     return CurrentTemplate(kind, subject, body, False, stored.version)
+
+
+async def preview_template(template: CurrentTemplate) -> tuple[str, str]:
+    """The template rendered with its kind's sample values."""
+    return await _sample_render(template.kind, template.subject, template.body)
+
+
+async def _sample_render(
+    kind: MessageKind, subject: str, body: str, budget_seconds: float = RENDER_BUDGET_SECONDS
+) -> tuple[str, str]:
+    try:
+        return await render_in_thread(subject, body, DEFAULTS[kind].sample, budget_seconds)
+    except TemplateInvalid as exc:
+        raise TemplateNotValid(
+            f"The template does not render: {exc}",
+            errors=[FieldError(field="body", location="body", message=str(exc)).model_dump()],
+        ) from None
 
 
 async def _stored_template(
@@ -131,7 +148,7 @@ async def queue_message(
         return None
     template = await current_template(session, principal, kind)
     try:
-        subject, body = render(
+        subject, body = await render_in_thread(
             template.subject, template.body, {**context, "recipient_name": recipient.name or ""}
         )
     except TemplateInvalid as exc:  # it rendered with the samples, not with these values

@@ -1,14 +1,22 @@
 """Message templates: the shipped defaults, the variables each kind offers, and rendering in a
 sandbox (templates see plain strings only; no attribute of a Python object, no file)."""
 
+import functools
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from anyio import CapacityLimiter, to_thread
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import _PassArg
+from jinja2.visitor import NodeTransformer
 
 from app.core.schemas import is_single_line
 from app.models import MessageKind
@@ -167,31 +175,190 @@ DEFAULTS: dict[MessageKind, TemplateSpec] = {
     ),
 }
 
+RENDER_BUDGET_SECONDS = 0.2
+"""How long one render (subject and body) may take; a template that needs longer is refused."""
+SAVE_BUDGET_SECONDS = RENDER_BUDGET_SECONDS / 4
+"""Saving a template test-renders it within a quarter of the budget: one that is accepted
+still renders in time on a server four times as busy."""
 MAX_LOOP_STEPS = 10_000
 """What every `range()` of one render may yield, in all."""
+MAX_ITERATIONS = 100_000
+"""How many times the `{% for %}` loops of one render may go round, in all."""
 MAX_NUMBER_BITS = 256
-MAX_REPEAT_CHARS = MAX_RENDERED_CHARS
+MAX_VALUE_CHARS = MAX_RENDERED_CHARS
+"""No string or list a template builds may be longer, nor any number it passes to a call."""
+RENDERING_THREADS = os.cpu_count() or 1
+_rendering_limiter = CapacityLimiter(RENDERING_THREADS)
 
-_loop_steps_left: ContextVar[list[int]] = ContextVar("loop_steps_left")
+
+@dataclass
+class _Budget:
+    deadline: float
+    range_steps: int = MAX_LOOP_STEPS
+    iterations: int = MAX_ITERATIONS
+
+
+_budget: ContextVar[_Budget] = ContextVar("render_budget")
+
+
+def _check_time() -> None:
+    if time.monotonic() > _budget.get().deadline:
+        raise SecurityError("the template takes too long to render")
 
 
 def _budgeted_range(*args: int) -> range:
     steps = range(*args)
-    left = _loop_steps_left.get()
-    if len(steps) > left[0]:
+    budget = _budget.get()
+    if len(steps) > budget.range_steps:
         raise SecurityError(f"loops may run at most {MAX_LOOP_STEPS} times in a template")
-    left[0] -= len(steps)
+    budget.range_steps -= len(steps)
     return steps
 
 
-class _BudgetedSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with budgets: no number past 256 bits, no string or list repeated past the
-    rendered size, no more than 10,000 loop steps. A template cannot spend the server's CPU or
-    memory (`{{ (10 ** 10000000) % 7 }}` is refused at once)."""
+def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
+    """What every `{% for %}` iterates through: each round is counted and timed."""
+    budget = _budget.get()
+    for item in iterable:
+        budget.iterations -= 1
+        if budget.iterations < 0:
+            raise SecurityError(f"loops may go round at most {MAX_ITERATIONS} times in all")
+        _check_time()
+        yield item
 
-    intercepted_binops = frozenset({"**", "*"})
+
+def _capped(value: Any) -> Any:
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_VALUE_CHARS:
+        raise SecurityError(f"a value longer than {MAX_VALUE_CHARS} is not allowed")
+    return value
+
+
+def _refuse_big_numbers(values: Iterable[Any]) -> None:
+    if any(_is_int(v) and abs(v) > MAX_VALUE_CHARS for v in values):
+        raise SecurityError(f"numbers above {MAX_VALUE_CHARS} may not be passed to a call")
+
+
+def _refuse_wide_format(fmt: str, args: Iterable[Any]) -> None:
+    """A format string's widths (`%0999d`, `{:>999}`, or taken from the arguments) must not
+    add up past the size cap."""
+    widths = sum(int(n) if len(n) < 7 else MAX_VALUE_CHARS + 1 for n in re.findall(r"\d+", fmt))
+    widest_arg = max((abs(a) for a in args if _is_int(a)), default=0)
+    fields = fmt.count("%") + fmt.count("{")
+    if widths + fields * widest_arg > MAX_VALUE_CHARS:
+        raise SecurityError("a format that wide is not allowed")
+
+
+def _refuse_big_replace(s: Any, old: Any, new: Any) -> None:
+    if isinstance(s, str) and isinstance(old, str) and isinstance(new, str) and old:
+        _capped_size(len(s) + s.count(old) * (len(new) - len(old)))
+
+
+def _joinable(iterable: Iterable[Any], separator: Any) -> list[Any]:
+    """The items to join, read one by one until their joined size would pass the cap."""
+    items: list[Any] = []
+    size, gap = 0, len(str(separator))
+    for item in iterable:
+        size += len(str(item)) + (gap if items else 0)
+        _capped_size(size)
+        items.append(item)
+    return items
+
+
+def _capped_size(size: int) -> None:
+    if size > MAX_VALUE_CHARS:
+        raise SecurityError(f"a value longer than {MAX_VALUE_CHARS} is not allowed")
+
+
+_UNSAFE_STR_METHODS = frozenset({"expandtabs", "translate"})
+
+
+def _checked_str_call(owner: str, name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Refuse a string method call whose result would outgrow the size cap before it runs;
+    the arguments to call it with (a joined iterable is read once, here)."""
+    if name in _UNSAFE_STR_METHODS:
+        raise SecurityError(f"str.{name} is not allowed in templates")
+    if name == "replace" and len(args) >= 2:
+        _refuse_big_replace(owner, args[0], args[1])
+    if name in ("format", "format_map"):
+        mapping = args[0].values() if args and isinstance(args[0], dict) else []
+        _refuse_wide_format(owner, [*args, *mapping])
+    if name == "join" and args:
+        return (_joinable(args[0], owner), *args[1:])
+    return args
+
+
+_UNUSED_FILTERS = ("urlize", "xmlattr", "tojson", "pprint")
+"""HTML and debugging filters a plain-text message has no use for, each able to multiply its
+input's size."""
+
+
+def _budgeted_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    passes_arg = _PassArg.from_obj(fn) is not None
+
+    @functools.wraps(fn)  # keeps the `pass_context`-style marker Jinja reads
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        value, params = (args[1], args[2:]) if passes_arg else (args[0], args[1:])
+        _refuse_big_numbers([*params, *kwargs.values()])
+        if name == "join":
+            items = _joinable(value, params[0] if params else kwargs.get("d", ""))
+            args = (args[0], items, *params) if passes_arg else (items, *params)
+        elif name == "replace" and len(params) >= 2:
+            _refuse_big_replace(value, params[0], params[1])
+        elif name == "format" and isinstance(value, str):
+            _refuse_wide_format(value, [*params, *kwargs.values()])
+        elif name in ("indent", "wordwrap") and isinstance(value, str):
+            _capped_size(len(value) * (1 + sum(len(str(p)) for p in (*params, *kwargs.values()))))
+        return _capped(fn(*args, **kwargs))
+
+    return checked
+
+
+class _Budgeter(NodeTransformer):
+    """Every `{% for %}` goes through `_counted`; every `~` concatenation is size-checked."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802 (named by Jinja)
+        self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, "_counted", [], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
+        self.generic_visit(node)
+        return nodes.Filter(node, "_capped", [], [], None, None, lineno=node.lineno)
+
+
+class _BudgetedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with budgets: 200 ms for a render, checked at every call, attribute, loop
+    round and filter; no number past 256 bits; no string or list longer than the rendered size
+    (a repetition, a concatenation, a join…); 10,000 `range()` steps and 100,000 loop rounds.
+    A template cannot spend the server's CPU or memory (`{{ (10 ** 10000000) % 7 }}` is refused
+    at once); its render runs in a thread (`render_in_thread`), never on the event loop."""
+
+    intercepted_binops = frozenset({"**", "*", "+", "%"})
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        template = _Budgeter().visit(super()._parse(source, name, filename))
+        assert isinstance(template, nodes.Template)
+        return template
+
+    def call(self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        _refuse_big_numbers([*args, *kwargs.values()])
+        method = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps `str.format`
+        owner = getattr(method, "__self__", None)
+        if isinstance(owner, str):
+            args = _checked_str_call(owner, getattr(method, "__name__", ""), args)
+        return _capped(super().call(__context, __obj, *args, **kwargs))
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _check_time()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _check_time()
+        return super().getitem(obj, argument)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _check_time()
         both_ints = _is_int(left) and _is_int(right)
         if operator == "**" and both_ints and right > 0 and abs(left) > 1:
             if right * abs(left).bit_length() > MAX_NUMBER_BITS:
@@ -201,7 +368,11 @@ class _BudgetedSandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError("numbers that large are not allowed")
         elif operator == "*":
             _refuse_big_repeat(left, right)
-        return super().call_binop(context, operator, left, right)
+        elif operator == "+" and isinstance(left, Sized) and isinstance(right, Sized):
+            _capped_size(len(left) + len(right))
+        elif operator == "%" and isinstance(left, str):
+            _refuse_wide_format(left, right if isinstance(right, tuple) else [right])
+        return _capped(super().call_binop(context, operator, left, right))
 
 
 def _is_int(value: Any) -> bool:
@@ -211,7 +382,7 @@ def _is_int(value: Any) -> bool:
 def _refuse_big_repeat(left: Any, right: Any) -> None:
     for sequence, count in ((left, right), (right, left)):
         repeated = isinstance(sequence, (str, list, tuple)) and _is_int(count)
-        if repeated and len(sequence) * count > MAX_REPEAT_CHARS:
+        if repeated and len(sequence) * count > MAX_VALUE_CHARS:
             raise SecurityError("a repetition that large is not allowed")
 
 
@@ -219,26 +390,69 @@ _environment = _BudgetedSandbox(
     undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
 )
 _environment.globals["range"] = _budgeted_range
+_environment.filters = {
+    name: _budgeted_filter(name, fn)
+    for name, fn in _environment.filters.items()
+    if name not in _UNUSED_FILTERS
+}
+_environment.filters["_counted"] = _counted
+_environment.filters["_capped"] = _capped
 
 
 class TemplateInvalid(ValueError):
     """The template does not parse, or does not render with the kind's variables."""
 
 
-def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Render a subject and body; raises `TemplateInvalid` with the reason."""
-    budget = _loop_steps_left.set([MAX_LOOP_STEPS])
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """Agencies render the same few templates again and again: each is compiled once."""
+    return _environment.from_string(source)
+
+
+def _render_within(source: str, context: dict[str, Any], limit: int) -> str:
+    """Stops as soon as the output passes `limit` characters."""
+    parts: list[str] = []
+    size = 0
+    for part in _compiled(source).generate(context):
+        size += len(part)
+        if size > limit:
+            raise TemplateInvalid(f"the body renders to more than {limit} characters")
+        parts.append(part)
+    return "".join(parts)
+
+
+def render(
+    subject: str,
+    body: str,
+    context: dict[str, Any],
+    budget_seconds: float = RENDER_BUDGET_SECONDS,
+) -> tuple[str, str]:
+    """Render a subject and body; raises `TemplateInvalid` with the reason. Blocks for up to
+    `budget_seconds`: on the event loop, call `render_in_thread`."""
+    budget = _budget.set(_Budget(deadline=time.monotonic() + budget_seconds))
     try:
-        rendered_subject = _environment.from_string(subject).render(context).strip()
-        rendered_body = _environment.from_string(body).render(context)
+        rendered_subject = _render_within(subject, context, MAX_RENDERED_CHARS).strip()
+        rendered_body = _render_within(body, context, MAX_RENDERED_CHARS)
+    except TemplateInvalid:
+        raise
     except TemplateError as exc:
         raise TemplateInvalid(str(exc.message or exc)) from None
     except Exception as exc:  # a user's template may fail any way (1/0, range too big, …)
         raise TemplateInvalid(f"{type(exc).__name__}: {exc}") from None
     finally:
-        _loop_steps_left.reset(budget)
+        _budget.reset(budget)
     if not rendered_subject or not is_single_line(rendered_subject):
         raise TemplateInvalid("the subject must render to one non-empty line")
-    if len(rendered_body) > MAX_RENDERED_CHARS:
-        raise TemplateInvalid(f"the body renders to more than {MAX_RENDERED_CHARS} characters")
     return rendered_subject[:500], rendered_body
+
+
+async def render_in_thread(
+    subject: str,
+    body: str,
+    context: dict[str, Any],
+    budget_seconds: float = RENDER_BUDGET_SECONDS,
+) -> tuple[str, str]:
+    """`render` off the event loop (at most one render per core at once)."""
+    return await to_thread.run_sync(
+        render, subject, body, context, budget_seconds, limiter=_rendering_limiter
+    )
