@@ -3,12 +3,14 @@ ended (next steps, debriefs, decisions, follow-ups, referees and feedback in a m
 every kind of item), among other agencies holding the same, through the real HTTP server.
 
     python -m bench.worklist [--agencies 21] [--per 2000] [--requests 300] [--concurrency 4]
-                             [--baseline DIR] [--rounds 3]
+                             [--rounds 1] [--baseline DIR] [--tree DIR] [--explain]
 
 Prints median and p99 latency of GET /v1/worklist?limit=50: the first page, and a later page
 (the 20th) by cursor. With `--baseline DIR` (another source tree of Afterview, e.g. from
 `git archive`), that tree's server runs against the same database and the two are measured in
-turns, round after round, so the machine's noise falls on both alike.
+turns, round after round, so the machine's noise falls on both alike. `--explain` prints
+EXPLAIN ANALYZE of the statement this checkout sends for the first page. The database is
+migrated by this checkout, vacuumed and analysed after seeding (autovacuum's steady state).
 """
 
 import argparse
@@ -26,12 +28,18 @@ from uuid import UUID
 
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection, make_url
 
 from app.agency.service import create_agency
+from app.core.auth import Principal
 from app.core.clock import SystemClock
-from app.core.db import create_engine, session_factory, to_libpq_url
+from app.core.db import create_engine, session_factory, tenant_transaction, to_libpq_url
+from app.core.ids import AgencyId, UserId
+from app.core.pagination import PageParams
 from app.core.security import hash_password
+from app.models import Role, User
+from app.worklist.service import worklist
 from bench.common import bench_server
 from bench.records import free_port, timed, wait_ready
 
@@ -129,7 +137,7 @@ SEED_SQL = [
     "JOIN LATERAL (SELECT id FROM client_contact WHERE agency_id = a.agency_id "
     "  AND client_id = v.client_id LIMIT 1) k ON true "
     "WHERE a.status = 'unsuccessful'",
-    "ANALYZE",
+    "VACUUM ANALYZE",
 ]
 COUNTED = ("agency", "application", "interview", "next_steps", "debrief", "follow_up")
 
@@ -225,15 +233,48 @@ async def measure(
     await timed(f"{label} page {LATER_PAGE}", later_page, requests, concurrency)
 
 
-def source_trees(baseline: str | None) -> dict[str, Path]:
-    """The trees to serve from, by label: this one, and the baseline first when given."""
-    current = {"current": Path(__file__).resolve().parent.parent}
+def source_trees(baseline: str | None, tree: str | None) -> dict[str, Path]:
+    """The trees to serve from, by label: `tree` (this checkout by default), and the baseline
+    first when given."""
+    current = {"current": Path(tree or Path(__file__).parent.parent).resolve()}
     return {"baseline": Path(baseline).resolve(), **current} if baseline else current
+
+
+async def explain_first_page(runtime_url: str, agency: UUID) -> None:
+    """EXPLAIN ANALYZE of the statement this tree's worklist sends for the first page of 50,
+    as the runtime role under RLS (captured as sent, then explained with its parameters)."""
+    engine = create_engine(runtime_url, pool_size=1, max_overflow=0)
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Connection, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "UNION ALL" in statement:
+            sent.append((statement, params))
+
+    async with tenant_transaction(session_factory(engine), AgencyId(agency)) as session:
+        whose = select(User.id).where(User.agency_id == agency, User.email == CONSULTANT)
+        consultant = (await session.scalars(whose)).one()
+        principal = Principal(
+            AgencyId(agency), UserId(consultant), Role.consultant, None, frozenset()
+        )
+        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        page, _ = await worklist(
+            session, principal, SystemClock(), consultant, PageParams(50, None)
+        )
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+        assert len(page) == 50 and len(sent) == 1
+        statement, params = sent[0]
+        for _ in range(3):  # the last of three runs, caches warm
+            plan = await session.connection()
+            rows = await plan.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+        print("\n".join(r[0] for r in rows), flush=True)
+    await engine.dispose()
 
 
 async def main(args: argparse.Namespace, sources: dict[str, Path]) -> None:
     with bench_server() as (urls, superuser_url), ExitStack() as stack:
-        await seed(urls.runtime, superuser_url, args.agencies, args.per)
+        agency = await seed(urls.runtime, superuser_url, args.agencies, args.per)
+        if args.explain:
+            await explain_first_page(urls.runtime, agency)
         bases = {
             k: stack.enter_context(served(urls.runtime, s, args.concurrency))
             for k, s in sources.items()
@@ -261,6 +302,10 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--baseline", help="another source tree to measure in turns")
+    parser.add_argument("--tree", help="the source tree to measure (default: this checkout)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE this tree's first-page statement"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments, source_trees(arguments.baseline)))
+    asyncio.run(main(arguments, source_trees(arguments.baseline, arguments.tree)))

@@ -3,6 +3,7 @@ runtime role, on a table holding many agencies' rows."""
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +11,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.clock import FixedClock
 from app.core.provision import DatabaseUrls, connect
+from tests.support.records import make_application, make_interview
 from tests.support.tenants import Tenant
 
 AGENCIES = 40
@@ -87,3 +90,98 @@ async def test_candidate_list_uses_an_agency_leading_index(
         )
     assert "(agency_id," in definition, definition
     print(f"list plan uses {index}: {definition}")
+
+
+PIPELINE_SQL = [
+    "INSERT INTO app_user (agency_id, id, email, name, role, password_hash) "
+    "VALUES (%(a)s, gen_random_uuid(), %(email)s, 'Crowd', 'consultant', 'not-a-hash')",
+    "INSERT INTO client (agency_id, id, name) VALUES (%(a)s, gen_random_uuid(), 'Crowd client')",
+    "INSERT INTO vacancy (agency_id, id, client_id, title) "
+    "SELECT agency_id, gen_random_uuid(), id, 'Crowd role' FROM client WHERE agency_id = %(a)s",
+    "INSERT INTO application (agency_id, id, candidate_id, vacancy_id, consultant_id) "
+    "SELECT c.agency_id, gen_random_uuid(), c.id, v.id, u.id FROM candidate c "
+    "JOIN vacancy v ON v.agency_id = c.agency_id JOIN app_user u ON u.agency_id = c.agency_id "
+    "WHERE c.agency_id = %(a)s",
+    "INSERT INTO interview (agency_id, id, application_id, starts_at, ends_at, format) "
+    "SELECT agency_id, gen_random_uuid(), id, %(ended)s - interval '1 hour', %(ended)s, 'video' "
+    "FROM application WHERE agency_id = %(a)s",
+    "INSERT INTO next_steps (agency_id, id, interview_id, application_id, kind, details, "
+    "decision_expected_by) "
+    "SELECT agency_id, gen_random_uuid(), id, application_id, 'decision', 'Soon.', %(ended)s "
+    "FROM interview WHERE agency_id = %(a)s",
+]
+
+
+CROWDED = {"candidate", "application", "interview", "next_steps"}
+
+
+async def test_the_worklist_is_one_statement_on_agency_leading_indexes(
+    database_urls: DatabaseUrls, engine: AsyncEngine, agency_a: Tenant, clock: FixedClock
+) -> None:
+    """Other agencies' consultants each with an ended interview on every application: the
+    worklist's one statement (every kind, ordered and limited in SQL) reads the crowded tables
+    only through indexes, and every index it uses leads with `agency_id` (a few-row table such
+    as `agency` may be read whole)."""
+    ended = clock.now() - timedelta(minutes=5)
+    with connect(database_urls.owner) as owner:
+        for n in range(AGENCIES):
+            owner.execute("BEGIN")
+            agency = owner.execute("SELECT gen_random_uuid()").fetchone()
+            assert agency is not None
+            owner.execute("SELECT set_config('app.agency_id', %s, true)", (str(agency[0]),))
+            owner.execute("INSERT INTO agency (id, name) VALUES (%s, %s)", (agency[0], f"P{n}"))
+            owner.execute(
+                "INSERT INTO candidate (agency_id, id, first_name, last_name, email) "
+                "SELECT %s, gen_random_uuid(), 'F' || i, 'L' || i, 'c' || i || '@example.com' "
+                "FROM generate_series(1, %s) AS i",
+                (agency[0], CANDIDATES_EACH),
+            )
+            values = {"a": agency[0], "email": f"crowd-{n}@plans.example.com", "ended": ended}
+            for statement in PIPELINE_SQL:
+                owner.execute(statement, values)
+            owner.execute("COMMIT")
+        owner.execute("ANALYZE")
+    consultant = await agency_a.add_user("consultant")
+    api = agency_a.client_with_key((await agency_a.api_key())["key"])
+    for _ in range(3):
+        application = await make_application(agency_a, consultant_id=consultant["id"])
+        await make_interview(
+            agency_a, application["id"], starts_at=clock.now() + timedelta(hours=1)
+        )
+    clock.set(clock.now() + timedelta(hours=3))
+
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Connection, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "UNION ALL" in statement:
+            sent.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        response = await api.get("/v1/worklist", params={"assignee": consultant["id"]})
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["items"]) == 3 * 2
+    assert len(sent) == 1
+    statement, params = sent[0]
+    assert "LIMIT" in statement
+
+    async with engine.connect() as conn:
+        await conn.execute(
+            text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(agency_a.agency_id)}
+        )
+        raw = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, params)
+        value = raw.scalar_one()
+        plan = json.loads(value) if isinstance(value, str) else value
+        nodes = list(plan_nodes(plan[0]["Plan"]))
+        seq_scans = {n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"}
+        assert not seq_scans & CROWDED, seq_scans
+        used = {n["Index Name"] for n in nodes if n.get("Index Name")} - {"pk_agency"}
+        definitions = await conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:i)"),
+            {"i": list(used)},
+        )
+    leading = {name: "(agency_id," in definition for name, definition in definitions.all()}
+    assert leading and all(leading.values()), leading
+    print(f"worklist plan uses {sorted(leading)}")

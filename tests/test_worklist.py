@@ -14,6 +14,7 @@ from typing import Any
 from httpx import AsyncClient
 
 from app.core.clock import FixedClock
+from app.core.pagination import encode_cursor
 from app.worklist.schemas import WorkKind
 from tests.support.records import (
     assert_problem,
@@ -526,6 +527,65 @@ async def test_pages_keep_items_that_tie_on_due_time_kind_and_referee(
 
     walked = await walk(d, limit=1, most=len(items) + 1)
     assert sorted(identity(i) for i in walked) == sorted(identity(i) for i in items)
+
+
+def order_key(item: Json) -> tuple[datetime, str, str, str]:
+    return at(item["due_at"]), item["kind"], concerns(item), item["application_id"]
+
+
+async def test_pages_walk_kinds_that_fall_due_at_the_same_instant_once_each_in_order(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    """The debrief and the follow-up windows set alike, three interviews ending together and
+    the candidate wanting each job: every follow-up and debrief falls due at one instant (and
+    every next-steps item at another). Pages of any size walk them all, once each, ordered by
+    due time, then kind, then what the item concerns, then the application."""
+    d = await desk(agency_a)
+    _, etag = await read(agency_a.admin, "/v1/agency")
+    window = {"debrief_due_hours": 30, "follow_up_window_hours": 30}
+    changed = await agency_a.admin.patch("/v1/agency", json=window, headers={"If-Match": etag})
+    assert changed.status_code == 200, changed.text
+    start = clock.now() + timedelta(minutes=1)
+    applications = [await d.application() for _ in range(3)]
+    interviews = [await d.interview(a, start) for a in applications]
+    ends_at = at(interviews[0]["ends_at"])
+    assert {at(i["ends_at"]) for i in interviews} == {ends_at}
+    clock.set(ends_at + timedelta(minutes=5))
+    for application in applications:
+        await d.put(f"/v1/applications/{application['id']}/decision", {"decision": "want"})
+
+    items = await d.items()
+    due = ends_at + timedelta(hours=30)
+    assert [(at(i["due_at"]), i["kind"]) for i in items] == [
+        *[(ends_at, "capture_next_steps")] * 3,
+        *[(due, "follow_up_due")] * 3,
+        *[(due, "write_debrief")] * 3,
+    ]
+    assert [order_key(i) for i in items] == sorted(order_key(i) for i in items)
+    for limit in (1, 2, 4):
+        walked = await walk(d, limit=limit, most=len(items))
+        assert walked == items, limit
+
+
+async def test_a_cursor_the_worklist_did_not_give_out_is_refused(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    d = await desk(agency_a)
+    due = clock.now().isoformat()
+    application = "0199a2b4-0000-7000-8000-000000000001"
+    forged = [
+        [due, "write_debrief", "not-an-id", application],  # what it concerns: not an id
+        [due, "write_debrief", application],  # a key short of one value
+        [due.removesuffix("+00:00"), "write_debrief", application, application],  # naive
+    ]
+    for values in forged:
+        response = await d.api.get(
+            "/v1/worklist", params={"assignee": d.consultant_id, "cursor": encode_cursor(values)}
+        )
+        body = assert_problem(response, 422, "cursor-invalid")
+        assert [e["field"] for e in body["errors"]] == ["cursor"], values
+    garbage = await d.api.get("/v1/worklist", params={"assignee": d.consultant_id, "cursor": "x"})
+    assert_problem(garbage, 422, "cursor-invalid")
 
 
 # --- Whose worklist ----------------------------------------------------------------------------

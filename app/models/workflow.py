@@ -49,6 +49,7 @@ class NextSteps(TenantRecord, Base):
         _interview_fk(),
         UniqueConstraint("agency_id", "interview_id"),
         Index(None, "agency_id", "decision_expected_by"),
+        Index(None, "agency_id", "application_id"),  # the worklist's decisions to chase
         one_of("kind", NextStepKind),
     )
 

@@ -1,23 +1,45 @@
 """The worklist: what needs a consultant now, for any `now`, ordered by due time.
 
-Each kind of work is one query over the consultant's open applications; nothing is stored, so
-the list is always what the records say."""
+Each kind of work is one SELECT over the consultant's applications. One statement unions them,
+orders the union, starts past the cursor and stops after the page; only the page's rows are
+named and built in Python. Nothing is stored: the list is always what the records say."""
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Interval,
+    Row,
+    Select,
+    String,
+    Subquery,
+    Uuid,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeEngine
 
-from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import Forbidden
 from app.core.pagination import PageParams, decode_values, encode_cursor
 from app.models import (
     CLOSED_STATUSES,
+    Agency,
     Application,
     ApplicationStatus,
     Candidate,
@@ -39,6 +61,14 @@ from app.models import (
 )
 from app.worklist.schemas import WorkItem, WorkKind
 
+CURSOR_TYPES = [datetime, str, UUID, UUID]
+"""A cursor carries the last item's order key: due time, kind, what it concerns, application."""
+CONCERNS = ("interview_id", "referee_id", "feedback_request_id")
+"""The columns naming what an item concerns; each kind fills exactly one."""
+
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+Rows = Select[*tuple[Any, ...]]
+
 
 def assignee_of(principal: Principal, assignee: UUID | None) -> UUID:
     """Consultants see their own work; admins (and API keys) may name whose."""
@@ -58,48 +88,103 @@ async def worklist(
     assignee: UUID,
     params: PageParams,
 ) -> tuple[list[WorkItem], str | None]:
-    items = await work_items(session, principal, clock.now(), assignee)
-    if params.cursor:
-        after = tuple(decode_values(params.cursor, [datetime, str, str, str]))
-        items = [i for i in items if _order(i) > after]
-    page = items[: params.limit]
-    next_cursor = encode_cursor(list(_order(page[-1]))) if len(items) > params.limit else None
-    return page, next_cursor
+    now = clock.now()
+    after = decode_values(params.cursor, CURSOR_TYPES) if params.cursor else None
+    stmt = work_statement(principal, assignee, now, after, limit=params.limit + 1)
+    rows = (await session.execute(stmt)).all()
+    if len(rows) <= params.limit:
+        return [_item(row, now) for row in rows], None
+    page = rows[: params.limit]
+    last = page[-1]
+    next_cursor = encode_cursor([last.due_at, last.kind, last.concerns, last.application_id])
+    return [_item(row, now) for row in page], next_cursor
 
 
 async def work_items(
     session: AsyncSession, principal: Principal, now: datetime, assignee: UUID
 ) -> list[WorkItem]:
     """Everything that needs `assignee` at `now`, ordered by due time."""
-    agency = await get_agency(session, principal)
-    items = [
-        *await _after_interviews(
-            session,
-            principal,
-            assignee,
-            now,
-            agency.debrief_due_hours,
-            agency.follow_up_window_hours,
-        ),
-        *await _follow_up_approvals(session, principal, assignee),
-        *await _decisions_to_chase(session, principal, assignee, now),
-        *await _heads_ups(session, principal, assignee),
-        *await _feedback(session, principal, assignee),
+    rows = await session.execute(work_statement(principal, assignee, now))
+    return [_item(row, now) for row in rows]
+
+
+def work_statement(
+    principal: Principal,
+    assignee: UUID,
+    now: datetime,
+    after: Sequence[Any] | None = None,
+    limit: int | None = None,
+) -> Rows:
+    """The items of `assignee` at `now` in order: past the order key `after` and at most
+    `limit` of them when given. The key is total (a referee may be suggested for two
+    applications at once), so a cursor never skips an item; `kind` compares byte by byte,
+    whatever the database's locale. The names are joined to the page only, not to every item."""
+    items = union_all(*_kinds(principal, assignee, now)).subquery("work_item")
+    page = select(items).order_by(*_key(items)).limit(limit)
+    if after is not None:
+        types: list[TypeEngine[Any]] = [DateTime(timezone=True), String(), Uuid(), Uuid()]
+        bound = [literal(value, type_) for value, type_ in zip(after, types, strict=True)]
+        page = page.where(tuple_(*_key(items)) > tuple_(*bound))
+    return _named(principal, page.subquery("page"))
+
+
+def _key(items: Subquery) -> list[ColumnElement[Any]]:
+    return [items.c.due_at, items.c.kind.collate("C"), items.c.concerns, items.c.application_id]
+
+
+def _named(principal: Principal, page: Subquery) -> Rows:
+    """`page`'s items with the names a person reads: the candidate's, the vacancy's title and
+    its client's (each row of this agency)."""
+    agency = principal.agency_id
+    return (
+        select(
+            page,
+            Application.candidate_id,
+            (Candidate.first_name + " " + Candidate.last_name).label("candidate_name"),
+            Client.name.label("client_name"),
+            Vacancy.title.label("vacancy_title"),
+        )
+        .join(
+            Application,
+            and_(Application.agency_id == agency, Application.id == page.c.application_id),
+        )
+        .join(
+            Candidate,
+            and_(Candidate.agency_id == agency, Candidate.id == Application.candidate_id),
+        )
+        .join(Vacancy, and_(Vacancy.agency_id == agency, Vacancy.id == Application.vacancy_id))
+        .join(Client, and_(Client.agency_id == agency, Client.id == Vacancy.client_id))
+        .order_by(*_key(page))
+    )
+
+
+def _item(row: Row[Any], now: datetime) -> WorkItem:
+    return WorkItem(
+        kind=WorkKind(row.kind),
+        due_at=row.due_at,
+        overdue=row.due_at < now,
+        application_id=row.application_id,
+        candidate_id=row.candidate_id,
+        candidate_name=row.candidate_name,
+        client_name=row.client_name,
+        vacancy_title=row.vacancy_title,
+        interview_id=row.interview_id,
+        referee_id=row.referee_id,
+        feedback_request_id=row.feedback_request_id,
+    )
+
+
+def _kinds(principal: Principal, assignee: UUID, now: datetime) -> list[Rows]:
+    return [
+        *_after_interviews(principal, assignee, now),
+        _follow_up_approvals(principal, assignee),
+        _decisions_to_chase(principal, assignee, now),
+        _heads_ups(principal, assignee),
+        *_feedback(principal, assignee),
     ]
-    for item in items:
-        item.overdue = item.due_at < now
-    items.sort(key=_order)
-    return items
 
 
-def _order(item: WorkItem) -> tuple[datetime, str, str, str]:
-    """Due time first; the rest makes the order total (a referee may be suggested for two
-    applications at once), so the cursor never skips an item."""
-    concerns = item.interview_id or item.referee_id or item.feedback_request_id
-    return item.due_at, item.kind.value, str(concerns or ""), str(item.application_id)
-
-
-def _open_applications(principal: Principal, assignee: UUID) -> Sequence[Any]:
+def _open_applications(principal: Principal, assignee: UUID) -> tuple[ColumnElement[bool], ...]:
     return (
         Application.agency_id == principal.agency_id,
         Application.consultant_id == assignee,
@@ -107,210 +192,128 @@ def _open_applications(principal: Principal, assignee: UUID) -> Sequence[Any]:
     )
 
 
-def _with_application(model: Any, on: Any) -> Any:
-    """`model` rows with their application (same agency, joined on `on`), and the names an
-    item shows: the candidate's, the vacancy's title and its client's."""
-    same_agency = Application.agency_id
+def _kind(
+    kind: WorkKind,
+    due_at: Column,
+    concerns: tuple[str, InstrumentedAttribute[UUID]],
+    model: Any,
+    on: ColumnElement[bool],
+) -> Rows:
+    """The SELECT of one kind: `model` rows joined to their application (same agency, on
+    `on`), yielding the item's kind, due time, application and, of the ids in CONCERNS, the
+    one `concerns` names (also as `concerns`, for the order). The caller adds the WHERE."""
+    field, concerned = concerns
+    columns = [
+        literal(kind.value, String()).label("kind"),
+        due_at.label("due_at"),
+        Application.id.label("application_id"),
+        *[(concerned if name == field else cast(null(), Uuid())).label(name) for name in CONCERNS],
+        concerned.label("concerns"),
+    ]
     return (
-        select(
-            model,
-            Application,
-            (Candidate.first_name + " " + Candidate.last_name).label("candidate_name"),
-            Vacancy.title.label("vacancy_title"),
-            Client.name.label("client_name"),
-        )
+        select(*columns)
         .select_from(Application)
-        .join(model, and_(model.agency_id == same_agency, on))
-        .join(
-            Candidate,
-            and_(Candidate.agency_id == same_agency, Candidate.id == Application.candidate_id),
-        )
-        .join(Vacancy, and_(Vacancy.agency_id == same_agency, Vacancy.id == Application.vacancy_id))
-        .join(Client, and_(Client.agency_id == same_agency, Client.id == Vacancy.client_id))
+        .join(model, and_(model.agency_id == Application.agency_id, on))
     )
 
 
-def _about(row: Any) -> dict[str, Any]:
-    """The fields every item takes from its application's row: ids and names."""
-    return {
-        "application_id": row.Application.id,
-        "candidate_id": row.Application.candidate_id,
-        "candidate_name": row.candidate_name,
-        "client_name": row.client_name,
-        "vacancy_title": row.vacancy_title,
-    }
+def _hours(principal: Principal, setting: InstrumentedAttribute[int]) -> ColumnElement[Any]:
+    """The agency's `setting`, a number of hours, as an interval."""
+    hours = select(setting).where(Agency.id == principal.agency_id).scalar_subquery()
+    return hours * literal_column("interval '1 hour'", Interval())
 
 
-async def _after_interviews(
-    session: AsyncSession,
-    principal: Principal,
-    assignee: UUID,
-    now: datetime,
-    debrief_hours: int,
-    follow_up_hours: int,
-) -> list[WorkItem]:
+def _after_interviews(principal: Principal, assignee: UUID, now: datetime) -> list[Rows]:
     """Next steps, debrief and follow-up, for interviews that have ended (never before)."""
-    stmt = _with_application(Interview, Interview.application_id == Application.id).where(
+
+    def recorded(model: type[NextSteps] | type[Debrief]) -> ColumnElement[bool]:
+        return exists().where(
+            model.agency_id == principal.agency_id, model.interview_id == Interview.id
+        )
+
+    wanted = exists().where(
+        Decision.agency_id == principal.agency_id,
+        Decision.application_id == Application.id,
+        Decision.decision == DecisionKind.want,
+    )
+    finished = exists().where(
+        FollowUp.agency_id == principal.agency_id,
+        FollowUp.interview_id == Interview.id,
+        FollowUp.state.in_([FollowUpState.sent, FollowUpState.cancelled]),
+    )
+    ended = (
         *_open_applications(principal, assignee),
         Interview.status == InterviewStatus.scheduled,
         Interview.ends_at <= now,
     )
-    rows = (await session.execute(stmt)).all()
-    if not rows:
-        return []
-    interview_ids = [row.Interview.id for row in rows]
-    recorded = {
-        model: set(
-            await session.scalars(
-                select(model.interview_id).where(
-                    model.agency_id == principal.agency_id, model.interview_id.in_(interview_ids)
-                )
-            )
-        )
-        for model in (NextSteps, Debrief)
-    }
-    finished_follow_ups = set(
-        await session.scalars(
-            select(FollowUp.interview_id).where(
-                FollowUp.agency_id == principal.agency_id,
-                FollowUp.interview_id.in_(interview_ids),
-                FollowUp.state.in_([FollowUpState.sent, FollowUpState.cancelled]),
-            )
-        )
-    )
-    wanting = set(
-        await session.scalars(
-            select(Decision.application_id).where(
-                Decision.agency_id == principal.agency_id,
-                Decision.decision == DecisionKind.want,
-                Decision.application_id.in_([row.Application.id for row in rows]),
-            )
-        )
-    )
-    items = []
-    for row in rows:
-        interview, application = row.Interview, row.Application
-        ids = {**_about(row), "interview_id": interview.id}
-        if interview.id not in recorded[NextSteps]:
-            items.append(
-                WorkItem(
-                    kind=WorkKind.capture_next_steps, due_at=interview.ends_at, overdue=False, **ids
-                )
-            )
-        if interview.id not in recorded[Debrief]:
-            items.append(
-                WorkItem(
-                    kind=WorkKind.write_debrief,
-                    overdue=False,
-                    due_at=interview.ends_at + timedelta(hours=debrief_hours),
-                    **ids,
-                )
-            )
-        if application.id in wanting and interview.id not in finished_follow_ups:
-            items.append(
-                WorkItem(
-                    kind=WorkKind.follow_up_due,
-                    overdue=False,
-                    due_at=interview.ends_at + timedelta(hours=follow_up_hours),
-                    **ids,
-                )
-            )
-    return items
 
+    def after(kind: WorkKind, due_at: Column) -> Rows:
+        on = Interview.application_id == Application.id
+        return _kind(kind, due_at, ("interview_id", Interview.id), Interview, on).where(*ended)
 
-async def _follow_up_approvals(
-    session: AsyncSession, principal: Principal, assignee: UUID
-) -> list[WorkItem]:
-    stmt = _with_application(FollowUp, FollowUp.application_id == Application.id).where(
-        *_open_applications(principal, assignee), FollowUp.state == FollowUpState.direct_requested
-    )
+    debrief_due = Interview.ends_at + _hours(principal, Agency.debrief_due_hours)
+    follow_up_due = Interview.ends_at + _hours(principal, Agency.follow_up_window_hours)
     return [
-        WorkItem(
-            kind=WorkKind.approve_direct_contact,
-            overdue=False,
-            due_at=row.FollowUp.direct_requested_at or row.FollowUp.updated_at,
-            **_about(row),
-            interview_id=row.FollowUp.interview_id,
-        )
-        for row in (await session.execute(stmt)).all()
+        after(WorkKind.capture_next_steps, Interview.ends_at).where(~recorded(NextSteps)),
+        after(WorkKind.write_debrief, debrief_due).where(~recorded(Debrief)),
+        after(WorkKind.follow_up_due, follow_up_due).where(wanted, ~finished),
     ]
 
 
-async def _decisions_to_chase(
-    session: AsyncSession, principal: Principal, assignee: UUID, now: datetime
-) -> list[WorkItem]:
+def _follow_up_approvals(principal: Principal, assignee: UUID) -> Rows:
+    due_at = func.coalesce(FollowUp.direct_requested_at, FollowUp.updated_at)
+    on = FollowUp.application_id == Application.id
+    concerns = ("interview_id", FollowUp.interview_id)
+    return _kind(WorkKind.approve_direct_contact, due_at, concerns, FollowUp, on).where(
+        *_open_applications(principal, assignee), FollowUp.state == FollowUpState.direct_requested
+    )
+
+
+def _decisions_to_chase(principal: Principal, assignee: UUID, now: datetime) -> Rows:
     """The client said it would decide by a date, the date has passed, and no outcome came."""
-    stmt = _with_application(NextSteps, NextSteps.application_id == Application.id).where(
+    on = NextSteps.application_id == Application.id
+    concerns = ("interview_id", NextSteps.interview_id)
+    due_at = NextSteps.decision_expected_by
+    return _kind(WorkKind.chase_client_decision, due_at, concerns, NextSteps, on).where(
         *_open_applications(principal, assignee),
         Application.status == ApplicationStatus.active,
         NextSteps.decision_expected_by <= now,
     )
-    return [
-        WorkItem(
-            kind=WorkKind.chase_client_decision,
-            overdue=False,
-            due_at=row.NextSteps.decision_expected_by,
-            **_about(row),
-            interview_id=row.NextSteps.interview_id,
-        )
-        for row in (await session.execute(stmt)).all()
-    ]
 
 
-async def _heads_ups(session: AsyncSession, principal: Principal, assignee: UUID) -> list[WorkItem]:
+def _heads_ups(principal: Principal, assignee: UUID) -> Rows:
     """An offer looks likely: each consenting referee without a heads-up yet."""
     already = exists().where(
-        RefereeHeadsUp.agency_id == Application.agency_id,
+        RefereeHeadsUp.agency_id == principal.agency_id,
         RefereeHeadsUp.application_id == Application.id,
         RefereeHeadsUp.referee_id == Referee.id,
     )
-    stmt = _with_application(Referee, Referee.candidate_id == Application.candidate_id).where(
+    on = Referee.candidate_id == Application.candidate_id
+    concerns = ("referee_id", Referee.id)
+    due_at = Application.updated_at
+    return _kind(WorkKind.heads_up_suggested, due_at, concerns, Referee, on).where(
         *_open_applications(principal, assignee),
         Application.offer_likelihood == OfferLikelihood.high,
         Referee.consent_to_contact,
         ~already,
     )
-    return [
-        WorkItem(
-            kind=WorkKind.heads_up_suggested,
-            overdue=False,
-            due_at=row.Application.updated_at,
-            **_about(row),
-            referee_id=row.Referee.id,
-        )
-        for row in (await session.execute(stmt)).all()
-    ]
 
 
-async def _feedback(session: AsyncSession, principal: Principal, assignee: UUID) -> list[WorkItem]:
-    """Chases coming due, and feedback received and waiting to be released."""
-    stmt = _with_application(
-        FeedbackRequest,
-        FeedbackRequest.application_id == Application.id,
-    ).where(
+def _feedback(principal: Principal, assignee: UUID) -> list[Rows]:
+    """Feedback received and waiting to be released; else a chase coming due. Whatever the
+    application's status: feedback follows an unsuccessful outcome."""
+    request = FeedbackRequest
+    pending = (
         Application.agency_id == principal.agency_id,
         Application.consultant_id == assignee,
-        FeedbackRequest.state.in_(
-            [FeedbackState.requested, FeedbackState.chased, FeedbackState.received]
-        ),
+        request.state.in_([FeedbackState.requested, FeedbackState.chased, FeedbackState.received]),
     )
-    items = []
-    for row in (await session.execute(stmt)).all():
-        request = row.FeedbackRequest
-        ids = {**_about(row), "feedback_request_id": request.id}
-        if request.state == FeedbackState.received and request.received_at is not None:
-            items.append(
-                WorkItem(
-                    kind=WorkKind.release_feedback, due_at=request.received_at, overdue=False, **ids
-                )
-            )
-        elif request.next_chase_at is not None:
-            items.append(
-                WorkItem(
-                    kind=WorkKind.feedback_chase_due,
-                    due_at=request.next_chase_at,
-                    overdue=False,
-                    **ids,
-                )
-            )
-    return items
+    received = and_(request.state == FeedbackState.received, request.received_at.is_not(None))
+    on = request.application_id == Application.id
+    concerns = ("feedback_request_id", request.id)
+    release = _kind(WorkKind.release_feedback, request.received_at, concerns, request, on)
+    chase = _kind(WorkKind.feedback_chase_due, request.next_chase_at, concerns, request, on)
+    return [
+        release.where(*pending, received),
+        chase.where(*pending, ~received, request.next_chase_at.is_not(None)),
+    ]
