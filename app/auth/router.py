@@ -19,27 +19,28 @@ from app.users.schemas import MeUpdate, UserRead
 router = APIRouter(prefix="/v1", tags=["Auth"])
 
 
-class LoginForm(OAuth2PasswordRequestForm):
-    """The OAuth2 password form, with limits: an absurd login is a 422, not work."""
+async def login_form(
+    grant_type: Annotated[Literal["password"], Form()] = "password",
+    *,
+    username: Annotated[str, Form(min_length=1, max_length=320)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+    scope: Annotated[str, Form(max_length=1000)] = "",
+    client_id: Annotated[str | None, Form(max_length=100)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+) -> OAuth2PasswordRequestForm:
+    """The OAuth2 password form, with limits: an absurd login is a 422, not work. (A coroutine,
+    so FastAPI does not hop to a thread to build it.)"""
+    return OAuth2PasswordRequestForm(
+        grant_type=grant_type,
+        username=username,
+        password=password,
+        scope=scope,
+        client_id=client_id,
+        client_secret=client_secret,
+    )
 
-    def __init__(
-        self,
-        *,
-        grant_type: Annotated[Literal["password"], Form()] = "password",
-        username: Annotated[str, Form(min_length=1, max_length=320)],
-        password: Annotated[str, Form(min_length=1, max_length=256)],
-        scope: Annotated[str, Form(max_length=1000)] = "",
-        client_id: Annotated[str | None, Form(max_length=100)] = None,
-        client_secret: Annotated[str | None, Form(max_length=256)] = None,
-    ) -> None:
-        super().__init__(
-            grant_type=grant_type,
-            username=username,
-            password=password,
-            scope=scope,
-            client_id=client_id,
-            client_secret=client_secret,
-        )
+
+LoginForm = Annotated[OAuth2PasswordRequestForm, Depends(login_form)]
 
 
 @router.post(
@@ -53,7 +54,7 @@ async def log_in(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-    form: Annotated[LoginForm, Depends()],
+    form: LoginForm,
     response: Response,
 ) -> TokenResponse:
     settings = request.app.state.settings

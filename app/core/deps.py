@@ -22,7 +22,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             raise StaleEtag("Someone else changed this object; read it again.") from exc
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 

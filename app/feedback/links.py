@@ -64,7 +64,7 @@ class FeedbackLinks:
         return agency_id, request_id
 
 
-def _links(request: Request) -> FeedbackLinks:
+async def _links(request: Request) -> FeedbackLinks:
     base = request.app.state.settings.public_url or str(request.base_url)
     return FeedbackLinks(request.app.state.jwt_secret, base)
 

@@ -34,7 +34,7 @@ SIGNING = (
 )
 
 
-def _config(request: Request) -> service.WebhookConfig:
+async def _config(request: Request) -> service.WebhookConfig:
     return service.WebhookConfig(
         WebhookSecrets(request.app.state.jwt_secret),
         request.app.state.settings.webhooks_allow_private,
