@@ -76,7 +76,7 @@ def contains(
 
 
 @cache
-def _read_sql(model: type[Any], read: type[BaseModel]) -> str | None:
+def _read_sql(model: Any, read: type[BaseModel]) -> str | None:
     """`SELECT <read's fields>, version … WHERE agency_id = $1 AND id = $2`, or None when
     `read` shows something that is not a column of `model`'s table."""
     table = model.__table__
