@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, Table, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -76,10 +76,9 @@ def contains(
 
 
 @cache
-def _read_sql(model: Any, read: type[BaseModel]) -> str | None:
+def _read_sql(table: Table, read: type[BaseModel]) -> str | None:
     """`SELECT <read's fields>, version … WHERE agency_id = $1 AND id = $2`, or None when
-    `read` shows something that is not a column of `model`'s table."""
-    table = model.__table__
+    `read` shows something that is not a column of `table`."""
     fields = list(read.model_fields)
     if not set(fields) <= set(table.columns.keys()):
         return None
@@ -143,7 +142,7 @@ class RecordService(Generic[ModelT]):
     ) -> tuple[BaseModel, int]:
         """What `GET` answers for one record, and its version (the ETag). When every field of
         `read` is a column, one statement straight to the driver (the commonest read)."""
-        sql = _read_sql(self.model, self.read)
+        sql = _read_sql(self.model.__table__, self.read)
         if sql is None:
             record = await self.get(session, principal, record_id)
             return self.read.model_validate(record), record.version
