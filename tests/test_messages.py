@@ -21,6 +21,8 @@ from tests.test_follow_ups import note, thanked
 
 KIND = "withdrawal_note"
 
+REFUSED_WITHIN_SECONDS = 5
+
 
 async def test_default_template_is_shown_with_its_variables(agency_a: Tenant) -> None:
     response = await agency_a.admin.get(f"/v1/message-templates/{KIND}")
@@ -104,7 +106,9 @@ async def test_a_template_that_would_take_the_server_s_time_or_memory_is_refused
     response = await agency_a.admin.put(
         f"/v1/message-templates/{KIND}", json={"subject": "Hi", "body": body}
     )
-    assert time.perf_counter() - started < 2
+    # Each takes milliseconds alone and ran for 8 s or more unrefused; the bound leaves room
+    # for a machine busy with other work.
+    assert time.perf_counter() - started < REFUSED_WITHIN_SECONDS
     assert_problem(response, 422, "template-invalid")
     after = await agency_a.admin.get(f"/v1/message-templates/{KIND}")
     assert after.json()["is_default"] is True
@@ -238,4 +242,4 @@ async def test_a_stored_template_too_slow_to_render_is_refused_when_sending(
     started = time.perf_counter()
     with pytest.raises(TemplateNotValid, match="takes too long"):
         await queue(app, agency_a, clock, consented=True, key="release:slow")
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < REFUSED_WITHIN_SECONDS
