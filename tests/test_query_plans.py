@@ -5,7 +5,9 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
+import psycopg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
@@ -20,22 +22,30 @@ AGENCIES = 40
 CANDIDATES_EACH = 500
 
 
+def crowd_agency(owner: psycopg.Connection[Any], name: str) -> UUID:
+    """Another agency with `CANDIDATES_EACH` candidates, inside the owner's open transaction
+    (scoped to it, so row-level security lets the rows in)."""
+    found = owner.execute("SELECT gen_random_uuid()").fetchone()
+    assert found is not None
+    agency: UUID = found[0]
+    owner.execute("SELECT set_config('app.agency_id', %s, true)", (str(agency),))
+    owner.execute("INSERT INTO agency (id, name) VALUES (%s, %s)", (agency, name))
+    owner.execute(
+        "INSERT INTO candidate (agency_id, id, first_name, last_name, email) "
+        "SELECT %s, gen_random_uuid(), 'F' || i, 'L' || i, 'c' || i || '@example.com' "
+        "FROM generate_series(1, %s) AS i",
+        (agency, CANDIDATES_EACH),
+    )
+    return agency
+
+
 @pytest.fixture(scope="module")
 def crowded(database_urls: DatabaseUrls) -> None:
     """Other agencies' candidates around the one under test, and fresh planner statistics."""
     with connect(database_urls.owner) as owner:
         for n in range(AGENCIES):
             owner.execute("BEGIN")
-            agency = owner.execute("SELECT gen_random_uuid()").fetchone()
-            assert agency is not None
-            owner.execute("SELECT set_config('app.agency_id', %s, true)", (str(agency[0]),))
-            owner.execute("INSERT INTO agency (id, name) VALUES (%s, %s)", (agency[0], f"C{n}"))
-            owner.execute(
-                "INSERT INTO candidate (agency_id, id, first_name, last_name, email) "
-                "SELECT %s, gen_random_uuid(), 'F' || i, 'L' || i, 'c' || i || '@example.com' "
-                "FROM generate_series(1, %s) AS i",
-                (agency[0], CANDIDATES_EACH),
-            )
+            crowd_agency(owner, f"C{n}")
             owner.execute("COMMIT")
         owner.execute("ANALYZE candidate")
 
@@ -126,17 +136,8 @@ async def test_the_worklist_is_one_statement_on_agency_leading_indexes(
     with connect(database_urls.owner) as owner:
         for n in range(AGENCIES):
             owner.execute("BEGIN")
-            agency = owner.execute("SELECT gen_random_uuid()").fetchone()
-            assert agency is not None
-            owner.execute("SELECT set_config('app.agency_id', %s, true)", (str(agency[0]),))
-            owner.execute("INSERT INTO agency (id, name) VALUES (%s, %s)", (agency[0], f"P{n}"))
-            owner.execute(
-                "INSERT INTO candidate (agency_id, id, first_name, last_name, email) "
-                "SELECT %s, gen_random_uuid(), 'F' || i, 'L' || i, 'c' || i || '@example.com' "
-                "FROM generate_series(1, %s) AS i",
-                (agency[0], CANDIDATES_EACH),
-            )
-            values = {"a": agency[0], "email": f"crowd-{n}@plans.example.com", "ended": ended}
+            agency = crowd_agency(owner, f"P{n}")
+            values = {"a": agency, "email": f"crowd-{n}@plans.example.com", "ended": ended}
             for statement in PIPELINE_SQL:
                 owner.execute(statement, values)
             owner.execute("COMMIT")
