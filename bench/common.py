@@ -13,8 +13,11 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
-from app.core.db import to_libpq_url
+from app.agency.service import NewAgency, create_agency
+from app.core.clock import SystemClock
+from app.core.db import create_engine, session_factory, to_libpq_url
 from app.core.provision import (
     DatabaseUrls,
     EmbeddedPostgres,
@@ -93,3 +96,19 @@ def worker_processes(count: int, env: dict[str, str], logs: Path, label: str) ->
                 proc.terminate()
             for proc in procs:
                 proc.wait(timeout=60)
+
+
+async def measured_agency(runtime_url: str, admin_email: str, password: str) -> NewAgency:
+    """The agency a benchmark measures, made by the service (so its admin can log in)."""
+    engine = create_engine(runtime_url, pool_size=1, max_overflow=0)
+    try:
+        return await create_agency(
+            session_factory(engine), SystemClock(), "Measured", admin_email, password
+        )
+    finally:
+        await engine.dispose()
+
+
+def superuser_target(superuser_url: str, runtime_url: str) -> str:
+    """The superuser's URL pointed at the benchmark's database (seeding skips RLS)."""
+    return to_libpq_url(make_url(superuser_url).set(database=make_url(runtime_url).database))

@@ -54,13 +54,10 @@ from uuid import UUID
 
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
 
 import app
-from app.agency.service import create_agency
-from app.core.clock import SystemClock
-from app.core.db import create_engine, session_factory, to_libpq_url
-from bench.common import bench_server
+from app.core.db import to_libpq_url
+from bench.common import bench_server, measured_agency, superuser_target
 
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway database
 ADMIN_EMAIL = "admin@bench.example.com"
@@ -252,11 +249,7 @@ def settled(base: str) -> None:
 
 async def seed(runtime_url: str, superuser_url: str, rows: int) -> tuple[UUID, list[str]]:
     """The measured agency (its id and candidate ids) and `rows` candidates elsewhere."""
-    engine = create_engine(runtime_url, pool_size=1, max_overflow=0)
-    made = await create_agency(
-        session_factory(engine), SystemClock(), "Measured", ADMIN_EMAIL, PASSWORD
-    )
-    await engine.dispose()
+    made = await measured_agency(runtime_url, ADMIN_EMAIL, PASSWORD)
     agencies = max(1, min(OTHER_AGENCIES, rows))
     params = {
         "agencies": agencies,
@@ -266,7 +259,7 @@ async def seed(runtime_url: str, superuser_url: str, rows: int) -> tuple[UUID, l
         "admin": made.admin_id,
         "applications": WORKLIST_APPLICATIONS,
     }
-    target = to_libpq_url(make_url(superuser_url).set(database=make_url(runtime_url).database))
+    target = superuser_target(superuser_url, runtime_url)
     started = time.perf_counter()
     with psycopg.connect(target, autocommit=True) as conn:  # a superuser: seeding skips RLS
         for statement in SEED_SQL:

@@ -22,12 +22,9 @@ from uuid import UUID
 import asyncpg
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
 
-from app.agency.service import create_agency
-from app.core.clock import SystemClock
-from app.core.db import create_engine, session_factory, to_libpq_url
-from bench.common import bench_server, summarize
+from app.core.db import to_libpq_url
+from bench.common import bench_server, measured_agency, summarize, superuser_target
 
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway database
 JWT_SECRET = "bench-" + "x" * 40
@@ -65,12 +62,8 @@ def free_port() -> int:
 
 
 async def seed(runtime_url: str, superuser_url: str, agencies: int, per_agency: int) -> UUID:
-    engine = create_engine(runtime_url, pool_size=1, max_overflow=0)
-    made = await create_agency(
-        session_factory(engine), SystemClock(), "Measured", "admin@bench.example.com", PASSWORD
-    )
-    await engine.dispose()
-    target = to_libpq_url(make_url(superuser_url).set(database=make_url(runtime_url).database))
+    made = await measured_agency(runtime_url, "admin@bench.example.com", PASSWORD)
+    target = superuser_target(superuser_url, runtime_url)
     started = time.perf_counter()
     with psycopg.connect(target, autocommit=True) as conn:  # a superuser: seeding skips RLS
         for statement in SEED_SQL:

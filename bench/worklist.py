@@ -29,18 +29,17 @@ from uuid import UUID
 import httpx
 import psycopg
 from sqlalchemy import event, select
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 
-from app.agency.service import create_agency
 from app.core.auth import Principal
 from app.core.clock import SystemClock
-from app.core.db import create_engine, session_factory, tenant_transaction, to_libpq_url
+from app.core.db import create_engine, session_factory, tenant_transaction
 from app.core.ids import AgencyId, UserId
 from app.core.pagination import PageParams
 from app.core.security import hash_password
 from app.models import Role, User
 from app.worklist.service import worklist
-from bench.common import bench_server
+from bench.common import bench_server, measured_agency, superuser_target
 from bench.records import free_port, timed, wait_ready
 
 PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway database
@@ -143,12 +142,8 @@ COUNTED = ("agency", "application", "interview", "next_steps", "debrief", "follo
 
 
 async def seed(runtime_url: str, superuser_url: str, agencies: int, per: int) -> UUID:
-    engine = create_engine(runtime_url, pool_size=1, max_overflow=0)
-    made = await create_agency(
-        session_factory(engine), SystemClock(), "Measured", "admin@bench.example.com", PASSWORD
-    )
-    await engine.dispose()
-    target = to_libpq_url(make_url(superuser_url).set(database=make_url(runtime_url).database))
+    made = await measured_agency(runtime_url, "admin@bench.example.com", PASSWORD)
+    target = superuser_target(superuser_url, runtime_url)
     started = time.perf_counter()
     with psycopg.connect(target, autocommit=True) as conn:  # a superuser: seeding skips RLS
         conn.execute(
