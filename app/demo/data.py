@@ -231,9 +231,8 @@ def heads_up(after: timedelta, candidate: str, *, bounce: bool = False) -> Step:
         "why_want_job": "It is the step up they have been preparing for.",
         "key_points": "Led a team of twelve; strong on process and on people.",
     }
-    if bounce:
-        body["bounce"] = True  # the seed marks this heads-up's email as bounced
-    return (after, "heads_up", body)
+    # The seed marks a bounced heads-up's email as failed, as the worker would.
+    return (after, "bounced_heads_up" if bounce else "heads_up", body)
 
 
 def feedback(after: timedelta) -> Step:

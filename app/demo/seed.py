@@ -83,7 +83,7 @@ class Seeder:
     ) -> Json:
         sent = dict(headers or {})
         if person:  # a step only a person may take: log in at the seed clock
-            sent["Authorization"] = f"Bearer {await self._log_in()}"
+            sent["Authorization"] = f"Bearer {await self.log_in()}"
         else:
             sent["On-Behalf-Of"] = str(acting)
         with planned_ids(**planned):
@@ -102,7 +102,7 @@ class Seeder:
             "PATCH", path, body, acting=acting, person=person, headers={"If-Match": etag}
         )
 
-    async def _log_in(self) -> str:
+    async def log_in(self) -> str:
         form = {"username": self.admin_email, "password": self.password}
         response = await self.api.post("/v1/auth/token", data=form)
         if response.status_code != 200:
@@ -154,7 +154,7 @@ async def seed_demo(
 
 async def _integration_key(seeder: Seeder) -> str:
     """The ATS's API key (every scope): the seed works through it, naming the consultant."""
-    token = await seeder._log_in()
+    token = await seeder.log_in()
     person = {"Authorization": f"Bearer {token}"}
     body = {"name": "Demo ATS sync", "scopes": [scope.value for scope in Scope]}
     with planned_ids(api_key=ids.ATS_KEY):
@@ -284,19 +284,20 @@ def _step(
         "approve": ("POST", f"{follow}/direct-contact-request/approve", True),
         "send": ("POST", f"{follow}/send", False),
         "heads_up": ("POST", f"{app_path}/referee-heads-ups", False),
+        "bounced_heads_up": ("POST", f"{app_path}/referee-heads-ups", False),
         "outcome": ("PUT", f"{app_path}/outcome", False),
         "feedback": ("POST", f"{app_path}/feedback-request/feedback", False),
         "release": ("POST", f"{app_path}/feedback-request/release", False),
     }
 
     async def run() -> None:
-        sent = body(ends) if callable(body) else dict(body) if body is not None else None
+        sent = body(ends) if callable(body) else body
         if step == "likely":
             await seeder.patch(app_path, sent or {}, acting=consultant)
             return
         method, path, person = routes[step]
-        bounce = sent is not None and bool(sent.pop("bounce", False))
-        with planned_ids(**({"message": ids.BOUNCED_MESSAGE} if bounce else {})):
+        bounced = step == "bounced_heads_up"
+        with planned_ids(**({"message": ids.BOUNCED_MESSAGE} if bounced else {})):
             await seeder.call(method, path, sent, acting=consultant, person=person)
 
     return run
