@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import worker_principal
 from app.core.clock import FixedClock
 from app.core.db import create_engine, session_factory, set_tenant
+from app.core.events import record_event
 from app.core.ids import AgencyId, new_id
 from app.core.provision import DatabaseUrls
-from app.events.service import record_event
 from tests.support.records import assert_problem, make_candidate
 from tests.support.tenants import Tenant
 

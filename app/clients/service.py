@@ -11,9 +11,9 @@ from app.clients.schemas import ClientRead, ContactRead
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import InUse, ReferenceNotFound
+from app.core.events import record_event
 from app.core.pagination import PageParams
 from app.core.records import RecordService, any_exists, referenced
-from app.events.service import record_event
 from app.models import Application, Client, ClientContact, InterviewInterviewer, Vacancy
 from app.vacancies.schemas import VacancyRead
 

@@ -23,8 +23,8 @@ from app.core.clock import Clock
 from app.core.db import driver_connection
 from app.core.errors import ExternalIdTaken, FieldError, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
+from app.core.events import record_event
 from app.core.pagination import PageParams, paginate
-from app.events.service import record_event
 from app.models.base import TenantOwned, TenantRecord
 
 ModelT = TypeVar("ModelT", bound=TenantRecord)

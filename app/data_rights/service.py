@@ -30,6 +30,7 @@ from app.candidates.schemas import CandidateRead, RefereeRead
 from app.candidates.service import candidates
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.events import record_event
 from app.core.scheduled import claim_run
 from app.data_rights.schemas import (
     ApplicationExport,
@@ -40,7 +41,6 @@ from app.data_rights.schemas import (
 from app.debriefs.schemas import DebriefRead
 from app.decisions.schemas import DecisionRead
 from app.events.schemas import TimelineEntry
-from app.events.service import record_event
 from app.feedback.schemas import event_snapshot as feedback_snapshot
 from app.follow_ups.service import read_of as follow_up_read
 from app.heads_ups.schemas import HeadsUpRead

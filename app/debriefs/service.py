@@ -16,9 +16,9 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import NotFound
 from app.core.etag import ensure_match
+from app.core.events import record_event
 from app.core.pagination import PageParams, decode_values, encode_cursor
 from app.debriefs.schemas import DebriefRead, DebriefWrite
-from app.events.service import record_event
 from app.interviews.service import finished_interview, interviews, step_of
 from app.models import AnswerQuality, Debrief, DebriefQuestion, Vacancy
 

@@ -19,9 +19,9 @@ from app.core.errors import (
     NotFound,
     ReferenceNotFound,
 )
+from app.core.events import record_event
 from app.core.records import any_exists
 from app.decisions.schemas import DecisionRead, DecisionWrite, OutcomeWrite
-from app.events.service import record_event
 from app.feedback.links import FeedbackLinks
 from app.feedback.schemas import event_snapshot as feedback_snapshot
 from app.feedback.service import request_feedback

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.events import record_event
 from app.core.ids import AgencyId
 from app.delivery.mail import DeliveryFailed, Mailbox, Outgoing, compose
-from app.events.service import record_event
 from app.messages.schemas import MessageRead
 from app.models import Candidate, Message, MessageStatus, RecipientType, Referee
 

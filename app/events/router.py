@@ -8,10 +8,10 @@ from app.applications.service import applications
 from app.core.auth import EventsReader, WorkflowReader
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import CursorExpired, FieldError, InvalidCursor, ValidationFailed
+from app.core.event_catalogue import SUBSCRIBABLE, catalogue_markdown, unknown_types
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.core.routing import ApplicationIdPath
-from app.events.catalogue import SUBSCRIBABLE, catalogue_markdown, unknown_types
 from app.events.schemas import EventPage, EventRead, TimelineEntry
 from app.events.service import FeedPosition, application_timeline, feed
 

@@ -1,4 +1,5 @@
-"""The event log: every change appends one event in the transaction that makes it.
+"""The event log, read back: an application's timeline and the agency's feed. Events are
+appended by `app.core.events.record_event`, in the transaction of the change they describe.
 
 The timeline shows each event's details (ids and field names); the event feed and webhooks send
 its snapshot, the object as `GET` answered then, which is emptied after the feed's retention.
@@ -7,58 +8,17 @@ its snapshot, the object as `GET` answered then, which is emptied after the feed
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
-from app.core.clock import Clock
 from app.core.errors import CursorExpired
 from app.core.pagination import PageParams, decode_values, encode_cursor, paginate
-from app.core.requests import current_request_id
-from app.events.catalogue import CATALOGUE
 from app.models import Event
 
 MAX_UUID = UUID(int=(1 << 128) - 1)
-
-
-def record_event(
-    session: AsyncSession,
-    principal: Principal,
-    clock: Clock,
-    event_type: str,
-    object_id: UUID,
-    *,
-    snapshot: BaseModel | dict[str, Any],
-    application_id: UUID | None = None,
-    **data: Any,
-) -> Event:
-    """Append `event_type` (`<object>.<verb>`, e.g. `candidate.updated`) about `object_id`.
-
-    `snapshot` is the object as its `GET` answers now (the feed's and webhooks' `data`); `data`
-    holds details for the timeline. Every type is in the published catalogue."""
-    if event_type not in CATALOGUE:
-        raise ValueError(f"{event_type} is not in the event catalogue")
-    if isinstance(snapshot, BaseModel):
-        snapshot = snapshot.model_dump(mode="json")
-    event = Event(
-        agency_id=principal.agency_id,
-        occurred_at=clock.now(),
-        type=event_type,
-        object_type=event_type.split(".", 1)[0],
-        object_id=object_id,
-        application_id=application_id,
-        user_id=principal.user_id,
-        api_key_id=principal.api_key_id,
-        request_id=current_request_id.get(),
-        data=data,
-        snapshot=snapshot,
-    )
-    session.add(event)
-    return event
 
 
 async def application_timeline(

@@ -24,8 +24,8 @@ from app.core.errors import (
     NotFound,
     OutcomeNotUnsuccessful,
 )
+from app.core.events import record_event
 from app.core.records import reference_error, referenced
-from app.events.service import record_event
 from app.feedback.links import FeedbackLinks
 from app.feedback.schemas import FeedbackWrite, event_snapshot
 from app.messages.service import Recipient, queue_message

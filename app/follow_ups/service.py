@@ -28,8 +28,8 @@ from app.core.errors import (
     Forbidden,
     NoConsultant,
 )
+from app.core.events import record_event
 from app.core.records import reference_error
-from app.events.service import record_event
 from app.follow_ups.schemas import FollowUpRead, FollowUpSend
 from app.interviews.service import finished_interview, interviews, step_of
 from app.messages.service import Recipient, messages_about, queue_message

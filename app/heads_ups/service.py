@@ -10,10 +10,10 @@ from app.applications.service import applications, message_context
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import HeadsUpAlreadySent, OfferNotLikely, RefereeNoConsent
+from app.core.events import record_event
 from app.core.pagination import PageParams, paginate
 from app.core.records import reference_error, referenced
 from app.decisions.service import open_application
-from app.events.service import record_event
 from app.heads_ups.schemas import HeadsUpCreate, HeadsUpRead
 from app.messages.service import Recipient, queue_message
 from app.models import (

@@ -23,9 +23,9 @@ from app.core.errors import (
     ReferenceNotFound,
 )
 from app.core.etag import ensure_match
+from app.core.events import record_event
 from app.core.pagination import PageParams
 from app.core.records import RecordService, owned, referenced
-from app.events.service import record_event
 from app.interviews.schemas import InterviewRead
 from app.models import (
     CLOSED_STATUSES,

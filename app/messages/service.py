@@ -13,9 +13,9 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import FieldError, MessageNotFailed, NotFound, TemplateNotValid
 from app.core.etag import ensure_match
+from app.core.events import record_event
 from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
-from app.events.service import record_event
 from app.messages.schemas import MessageRead
 from app.messages.templates import (
     DEFAULTS,

@@ -8,7 +8,7 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import FieldError, NotFound, ValidationFailed
 from app.core.etag import ensure_match
-from app.events.service import record_event
+from app.core.events import record_event
 from app.interviews.service import finished_interview, interviews, step_of
 from app.models import NextSteps
 from app.next_steps.schemas import NextStepsRead, NextStepsWrite

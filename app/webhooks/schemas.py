@@ -11,8 +11,8 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.event_catalogue import SUBSCRIBABLE, unknown_types
 from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp, UpdateModel
-from app.events.catalogue import SUBSCRIBABLE, unknown_types
 from app.models import DeliveryState
 
 EVENT_TYPES = Field(

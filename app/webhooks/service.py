@@ -18,10 +18,10 @@ from app.core.errors import (
     WebhookUrlRefused,
 )
 from app.core.etag import ensure_match
+from app.core.events import record_event
 from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
 from app.core.records import owned
-from app.events.service import record_event
 from app.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.guard import UrlRefused, vet
 from app.webhooks.schemas import (

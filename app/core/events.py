@@ -1,0 +1,50 @@
+"""Recording an event: every change appends one, in the transaction that makes it. Reading them
+back (the timeline, the feed) is `app/events/`."""
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.clock import Clock
+from app.core.event_catalogue import CATALOGUE
+from app.core.requests import current_request_id
+from app.models import Event
+
+
+def record_event(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    event_type: str,
+    object_id: UUID,
+    *,
+    snapshot: BaseModel | dict[str, Any],
+    application_id: UUID | None = None,
+    **data: Any,
+) -> Event:
+    """Append `event_type` (`<object>.<verb>`, e.g. `candidate.updated`) about `object_id`.
+
+    `snapshot` is the object as its `GET` answers now (the feed's and webhooks' `data`); `data`
+    holds details for the timeline. Every type is in the published catalogue."""
+    if event_type not in CATALOGUE:
+        raise ValueError(f"{event_type} is not in the event catalogue")
+    if isinstance(snapshot, BaseModel):
+        snapshot = snapshot.model_dump(mode="json")
+    event = Event(
+        agency_id=principal.agency_id,
+        occurred_at=clock.now(),
+        type=event_type,
+        object_type=event_type.split(".", 1)[0],
+        object_id=object_id,
+        application_id=application_id,
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+        request_id=current_request_id.get(),
+        data=data,
+        snapshot=snapshot,
+    )
+    session.add(event)
+    return event
