@@ -10,16 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.applications.schemas import ApplicationRead
 from app.core.auth import Principal
-from app.core.errors import ApplicationExists, Immutable, ReferenceNotFound
+from app.core.errors import ApplicationClosed, ApplicationExists, Immutable, ReferenceNotFound
 from app.core.records import RecordService, referenced
 from app.models import (
+    CLOSED_STATUSES,
     Application,
     Candidate,
     Client,
     ClientContact,
     Interview,
     InterviewInterviewer,
-    InterviewStatus,
     User,
     Vacancy,
 )
@@ -75,6 +75,21 @@ class ApplicationService(RecordService[Application]):
 
 
 applications = ApplicationService()
+
+
+def ensure_open(application: Application) -> None:
+    """A closed application (withdrawn, unsuccessful, placed) takes no further step."""
+    if application.status in CLOSED_STATUSES:
+        raise ApplicationClosed(f"The application is {application.status}; reopen it first.")
+
+
+async def open_application(
+    session: AsyncSession, principal: Principal, application_id: UUID
+) -> Application:
+    """The application, when it is still open (404 when not the caller's; 409 when closed)."""
+    application = await applications.get(session, principal, application_id)
+    ensure_open(application)
+    return application
 
 
 async def message_context(
@@ -133,8 +148,7 @@ async def client_contact_for(
             .where(
                 Interview.agency_id == principal.agency_id,
                 Interview.application_id == application.id,
-                Interview.status == InterviewStatus.scheduled,
-                Interview.ends_at <= now,
+                Interview.has_ended(now),
             )
             .order_by(Interview.starts_at.desc(), InterviewInterviewer.position)
             .limit(1)

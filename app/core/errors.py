@@ -6,7 +6,7 @@ renders it. Integrators match on the `type` URI, whose last segment is the stabl
 
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import structlog
 from fastapi import FastAPI, Request
@@ -60,6 +60,21 @@ class Problem(Exception):
     @classmethod
     def type_uri(cls) -> str:
         return PROBLEM_BASE_URI + cls.slug
+
+    @classmethod
+    def at_field(
+        cls,
+        field: str,
+        message: str,
+        *,
+        location: str = "body",
+        detail: str | None = None,
+        **extensions: Any,
+    ) -> Self:
+        """This problem, about one input field: `errors` names it as a validation error would;
+        the detail is `<field>: <message>.` unless given."""
+        entry = FieldError(field=field, location=location, message=message)
+        return cls(detail or f"{field}: {message}.", errors=[entry.model_dump()], **extensions)
 
 
 def _problem(slug: str, status: HTTPStatus, title: str) -> type[Problem]:

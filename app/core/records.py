@@ -6,29 +6,31 @@ its events belong on an application's timeline).
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, Table, exists, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Select, Table, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.orm.attributes import flag_modified
 
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.db import driver_connection
-from app.core.errors import ExternalIdTaken, FieldError, NotFound, Problem, ReferenceNotFound
+from app.core.errors import ExternalIdTaken, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.pagination import PageParams, paginate
+from app.core.timestamps import touch
 from app.models.base import TenantOwned, TenantRecord
+from app.models.workflow import InterviewStep
 
 ModelT = TypeVar("ModelT", bound=TenantRecord)
 T = TypeVar("T", bound=TenantOwned)
+StepT = TypeVar("StepT", bound=InterviewStep)
 
 
 async def owned(
@@ -38,6 +40,46 @@ async def owned(
     found: T | None = await session.scalar(
         select(model).where(model.agency_id == principal.agency_id, model.id == record_id)
     )
+    return found
+
+
+async def get_owned(
+    session: AsyncSession,
+    model: type[T],
+    principal: Principal,
+    record_id: UUID,
+    missing: str,
+    *,
+    where: Sequence[ColumnExpressionArgument[bool]] = (),
+    lock: bool = False,
+) -> T:
+    """The caller's agency's row with that id (also matching `where`), or 404 with the detail
+    `missing`; with `lock`, the row is locked for this transaction."""
+    stmt = select(model).where(
+        model.agency_id == principal.agency_id, model.id == record_id, *where
+    )
+    found: T | None = await session.scalar(stmt.with_for_update() if lock else stmt)
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+async def step_of(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[StepT],
+    interview_id: UUID,
+    *,
+    lock: bool = False,
+) -> StepT | None:
+    """An interview's record of one step (each step has at most one per interview). With
+    `lock`, racing requests queue on the row and each sees what the one before it did."""
+    stmt = select(model).where(
+        model.agency_id == principal.agency_id, model.interview_id == interview_id
+    )
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    found: StepT | None = await session.scalar(stmt)
     return found
 
 
@@ -52,17 +94,14 @@ async def referenced(
     return found
 
 
-async def any_exists(session: AsyncSession, *conditions: ColumnElement[bool]) -> bool:
+async def any_exists(session: AsyncSession, *conditions: ColumnExpressionArgument[bool]) -> bool:
     """Whether any row matches `conditions` (an EXISTS query)."""
     return bool(await session.scalar(select(exists().where(*conditions))))
 
 
 def reference_error(field: str, message: str) -> ReferenceNotFound:
     """422 `reference-not-found` naming the body field that points at the wrong record."""
-    return ReferenceNotFound(
-        f"{field}: {message}.",
-        errors=[FieldError(field=field, location="body", message=message).model_dump()],
-    )
+    return ReferenceNotFound.at_field(field, message)
 
 
 def contains(
@@ -132,10 +171,8 @@ class RecordService(Generic[ModelT]):
 
     # -- reads -------------------------------------------------------------------------------
     async def get(self, session: AsyncSession, principal: Principal, record_id: UUID) -> ModelT:
-        found = await owned(session, self.model, principal, record_id)
-        if found is None:
-            raise NotFound(f"No {self.label} with that id.")
-        return cast(ModelT, found)
+        missing = f"No {self.label} with that id."
+        return cast(ModelT, await get_owned(session, self.model, principal, record_id, missing))
 
     async def read_one(
         self, session: AsyncSession, principal: Principal, record_id: UUID
@@ -175,7 +212,7 @@ class RecordService(Generic[ModelT]):
         params: PageParams,
         *,
         updated_after: datetime | None = None,
-        where: Sequence[ColumnElement[bool]] = (),
+        where: Sequence[ColumnExpressionArgument[bool]] = (),
         **equals: Any,
     ) -> tuple[list[ModelT], str | None]:
         """A page of records, filtered by `column == value` for each value that is not None."""
@@ -311,10 +348,7 @@ class RecordService(Generic[ModelT]):
             setattr(record, name, values[name])
         extra_changed = await self.write_extra(session, principal, record, data, creating=False)
         if changed or extra_changed:
-            # Strictly later than before, so `updated_after` sees every change, even two
-            # within one clock tick; and always an UPDATE, so the version (ETag) moves on.
-            record.updated_at = max(clock.now(), record.updated_at + timedelta(microseconds=1))
-            flag_modified(record, "updated_at")
+            touch(record, clock.now())
             await session.flush()
             record_event(
                 session,

@@ -1,7 +1,6 @@
 """Step 2: debrief notes, and the per-client question bank they build up."""
 
 import re
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,12 +13,15 @@ from app.agency.service import get_agency
 from app.clients.service import clients
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.due import DEBRIEF
 from app.core.errors import NotFound
 from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.pagination import PageParams, decode_values, encode_cursor
+from app.core.records import step_of
+from app.core.timestamps import touch
 from app.debriefs.schemas import DebriefRead, DebriefWrite
-from app.interviews.service import finished_interview, interviews, step_of
+from app.interviews.service import finished_interview, interviews
 from app.models import AnswerQuality, Debrief, DebriefQuestion, Vacancy
 
 _SPACES = re.compile(r"\s+")
@@ -59,7 +61,7 @@ async def submit_debrief(
     debrief = await step_of(session, principal, Debrief, interview_id)
     created = debrief is None
     if debrief is None:
-        due_at = interview.ends_at + timedelta(hours=agency.debrief_due_hours)
+        due_at = DEBRIEF.at(interview.ends_at, agency)
         debrief = Debrief(
             agency_id=principal.agency_id,
             interview_id=interview.id,
@@ -75,7 +77,7 @@ async def submit_debrief(
         ensure_match(if_match, debrief.version, required=False)
     debrief.went_well, debrief.could_improve = data.went_well, data.could_improve
     debrief.links = [str(link) for link in data.links]
-    debrief.updated_at = now
+    touch(debrief, now)
     debrief.questions = [
         DebriefQuestion(
             agency_id=principal.agency_id,

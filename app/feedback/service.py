@@ -25,7 +25,8 @@ from app.core.errors import (
     OutcomeNotUnsuccessful,
 )
 from app.core.events import record_event
-from app.core.records import reference_error, referenced
+from app.core.records import get_owned, reference_error, referenced
+from app.core.timestamps import touch, update_rows
 from app.feedback.links import FeedbackLinks
 from app.feedback.schemas import FeedbackWrite, event_snapshot
 from app.messages.service import Recipient, queue_message
@@ -100,15 +101,7 @@ async def request_feedback(
         MessageKind.feedback_request,
         f"feedback_request:{request.id}",
     )
-    record_event(
-        session,
-        principal,
-        clock,
-        "feedback.requested",
-        request.id,
-        snapshot=event_snapshot(request),
-        application_id=application.id,
-    )
+    _event(session, principal, clock, "feedback.requested", request)
     return request
 
 
@@ -132,20 +125,9 @@ async def run_chases(
     chased = 0
     for request in due.all():
         if request.expires_at <= now:
-            request.state, request.next_chase_at, request.updated_at = (
-                FeedbackState.expired,
-                None,
-                now,
-            )
-            record_event(
-                session,
-                principal,
-                clock,
-                "feedback.expired",
-                request.id,
-                snapshot=event_snapshot(request),
-                application_id=request.application_id,
-            )
+            request.state, request.next_chase_at = FeedbackState.expired, None
+            touch(request, now)
+            _event(session, principal, clock, "feedback.expired", request)
             continue
         application, contact = await _parties(session, principal, request)
         await _ask(
@@ -160,23 +142,15 @@ async def run_chases(
             f"feedback_chase:{request.id}:{request.chases_sent + 1}",
         )
         request.chases_sent += 1
-        request.state, request.updated_at = FeedbackState.chased, now
+        request.state = FeedbackState.chased
+        touch(request, now)
         more = request.chases_sent < agency.feedback_max_chases
         request.next_chase_at = (
             add_local_days(request.next_chase_at, agency.feedback_chase_after_days, agency.timezone)
             if more and request.next_chase_at
             else None
         )
-        record_event(
-            session,
-            principal,
-            clock,
-            "feedback.chased",
-            request.id,
-            snapshot=event_snapshot(request),
-            application_id=request.application_id,
-            chase=request.chases_sent,
-        )
+        _event(session, principal, clock, "feedback.chased", request, chase=request.chases_sent)
         chased += 1
     await session.flush()
     return chased
@@ -201,18 +175,10 @@ async def record_feedback(
         submitted_by,
     )
     request.strengths, request.gaps, request.advice = data.strengths, data.gaps, data.advice
-    request.next_chase_at, request.updated_at = None, now
+    request.next_chase_at = None
+    touch(request, now)
     await session.flush()
-    record_event(
-        session,
-        principal,
-        clock,
-        "feedback.received",
-        request.id,
-        snapshot=event_snapshot(request),
-        application_id=request.application_id,
-        submitted_by=submitted_by,
-    )
+    _event(session, principal, clock, "feedback.received", request, submitted_by=submitted_by)
     return request
 
 
@@ -280,32 +246,66 @@ async def release(
         related={"feedback_request_id": str(request.id)},
     )
     request.state, request.released_at = FeedbackState.released, now
-    request.debrief_call, request.updated_at = debrief_call, now
+    request.debrief_call = debrief_call
+    touch(request, now)
     await session.flush()
+    _event(session, principal, clock, "feedback.released", request, debrief_call=debrief_call)
+    return request
+
+
+async def expire_open(
+    session: AsyncSession, principal: Principal, clock: Clock, application_id: UUID
+) -> list[FeedbackRequest]:
+    """Close the application's request while it is still asking (the candidate withdrew, so
+    no feedback is needed and its link answers 410); each is recorded as `feedback.expired`."""
+    closed = await update_rows(
+        session,
+        FeedbackRequest,
+        principal.agency_id,
+        [
+            FeedbackRequest.application_id == application_id,
+            FeedbackRequest.state.in_(OPEN_STATES),
+        ],
+        {"state": FeedbackState.expired, "next_chase_at": None},
+        clock.now(),
+    )
+    for request in closed:
+        _event(session, principal, clock, "feedback.expired", request)
+    return closed
+
+
+def _event(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    event_type: str,
+    request: FeedbackRequest,
+    **data: object,
+) -> None:
     record_event(
         session,
         principal,
         clock,
-        "feedback.released",
+        event_type,
         request.id,
         snapshot=event_snapshot(request),
-        application_id=application.id,
-        debrief_call=debrief_call,
+        application_id=request.application_id,
+        **data,
     )
-    return request
 
 
 async def public_request(
     session: AsyncSession, principal: Principal, request_id: UUID
 ) -> tuple[FeedbackRequest, dict[str, str]]:
     """The request a link names, and what its form may show (first name and role only)."""
-    request = await session.scalar(
-        select(FeedbackRequest)
-        .where(FeedbackRequest.agency_id == principal.agency_id, FeedbackRequest.id == request_id)
-        .with_for_update()
+    request = await get_owned(
+        session,
+        FeedbackRequest,
+        principal,
+        request_id,
+        "No feedback request at that link.",
+        lock=True,
     )
-    if request is None:
-        raise NotFound("No feedback request at that link.")
     application, _contact = await _parties(session, principal, request)
     return request, await message_context(session, principal, application)
 

@@ -8,7 +8,7 @@ Only when the candidate's decision is `want`; exactly one follow-up per intervie
 locked, so racing sends queue and the second finds it sent).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from app.agency.service import get_agency
 from app.applications.service import message_context
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.due import FOLLOW_UP
 from app.core.errors import (
     AgencyFirstRequired,
     DecisionNotWant,
@@ -29,12 +30,12 @@ from app.core.errors import (
     NoConsultant,
 )
 from app.core.events import record_event
-from app.core.records import reference_error
+from app.core.records import reference_error, step_of
+from app.core.timestamps import touch, update_rows
 from app.follow_ups.schemas import FollowUpRead, FollowUpSend
-from app.interviews.service import finished_interview, interviews, step_of
+from app.interviews.service import finished_interview, interviews
 from app.messages.service import Recipient, messages_about, queue_message
 from app.models import (
-    Agency,
     Application,
     ClientContact,
     Debrief,
@@ -61,10 +62,6 @@ THANKED = frozenset(
 )
 
 
-def _due(interview: Interview, agency: Agency) -> datetime:
-    return interview.ends_at + timedelta(hours=agency.follow_up_window_hours)
-
-
 async def word_limit(session: AsyncSession, principal: Principal) -> int:
     return (await get_agency(session, principal)).follow_up_max_words
 
@@ -76,7 +73,7 @@ async def current(
     interview = await interviews.get(session, principal, interview_id)
     agency = await get_agency(session, principal)
     follow_up = await step_of(session, principal, FollowUp, interview_id)
-    return follow_up, interview, _due(interview, agency), agency.follow_up_max_words
+    return follow_up, interview, FOLLOW_UP.at(interview.ends_at, agency), agency.follow_up_max_words
 
 
 async def deliveries(
@@ -108,7 +105,7 @@ async def thank_agency(
         interview_id=interview.id,
         application_id=application.id,
         state=FollowUpState.agency_thanked,
-        due_at=_due(interview, await get_agency(session, principal)),
+        due_at=FOLLOW_UP.at(interview.ends_at, await get_agency(session, principal)),
         agency_thanked_at=now,
         agency_thanks_note=note,
         created_at=now,
@@ -132,7 +129,8 @@ async def request_direct_contact(
         raise FollowUpWrongState(f"The follow-up is {follow_up.state}.")
     now = clock.now()
     follow_up.state, follow_up.direct_requested_at = FollowUpState.direct_requested, now
-    follow_up.direct_request_reason, follow_up.updated_at = reason, now
+    follow_up.direct_request_reason = reason
+    touch(follow_up, now)
     await session.flush()
     await _event(session, principal, clock, "follow_up.direct_contact_requested", follow_up)
     return follow_up
@@ -160,7 +158,7 @@ async def decide_direct_contact(
     follow_up.state = FollowUpState.direct_approved if approve else FollowUpState.direct_declined
     follow_up.direct_decided_at, follow_up.direct_decided_by = now, principal.user_id
     follow_up.direct_decline_reason = None if approve else reason
-    follow_up.updated_at = now
+    touch(follow_up, now)
     await session.flush()
     verb = "approved" if approve else "declined"
     await _event(session, principal, clock, f"follow_up.direct_contact_{verb}", follow_up)
@@ -198,7 +196,8 @@ async def send(
     follow_up.subject, follow_up.body = data.subject, data.body
     follow_up.links = [str(link) for link in data.links]
     follow_up.answers_question_id, follow_up.word_count = data.answers_question_id, words
-    follow_up.on_time, follow_up.updated_at = now <= follow_up.due_at, now
+    follow_up.on_time = now <= follow_up.due_at
+    touch(follow_up, now)
     await session.flush()
     await _queue_note(session, principal, clock, follow_up, application)
     await _event(
@@ -211,6 +210,27 @@ async def send(
         on_time=follow_up.on_time,
     )
     return follow_up
+
+
+async def cancel_pending(
+    session: AsyncSession, principal: Principal, clock: Clock, application_id: UUID
+) -> list[FollowUp]:
+    """Stop the application's follow-ups not yet sent (the candidate withdrew); each is
+    recorded as `follow_up.cancelled`."""
+    stopped = await update_rows(
+        session,
+        FollowUp,
+        principal.agency_id,
+        [
+            FollowUp.application_id == application_id,
+            FollowUp.state.not_in([FollowUpState.sent, FollowUpState.cancelled]),
+        ],
+        {"state": FollowUpState.cancelled},
+        clock.now(),
+    )
+    for follow_up in stopped:
+        await _event(session, principal, clock, "follow_up.cancelled", follow_up)
+    return stopped
 
 
 async def _ready(

@@ -6,16 +6,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.applications.service import applications, message_context
+from app.applications.service import applications, message_context, open_application
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import HeadsUpAlreadySent, OfferNotLikely, RefereeNoConsent
 from app.core.events import record_event
 from app.core.pagination import PageParams, paginate
 from app.core.records import reference_error, referenced
-from app.decisions.service import open_application
 from app.heads_ups.schemas import HeadsUpCreate, HeadsUpRead
-from app.messages.service import Recipient, queue_message
+from app.messages.service import Recipient, cancel_queued, queue_message
 from app.models import (
     Message,
     MessageKind,
@@ -90,6 +89,16 @@ async def send_heads_up(
         referee_id=str(referee.id),
     )
     return heads_up, message
+
+
+async def cancel_pending(
+    session: AsyncSession, principal: Principal, clock: Clock, application_id: UUID
+) -> list[Message]:
+    """Stop the application's heads-ups not yet sent: the candidate withdrew, so no reference
+    request will follow. Their queued messages are cancelled (`message.cancelled`)."""
+    return await cancel_queued(
+        session, principal, clock, application_id, kinds=(MessageKind.referee_heads_up,)
+    )
 
 
 async def list_heads_ups(

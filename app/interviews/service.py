@@ -1,19 +1,18 @@
 """Interviews: an application's rounds, with a panel of the client's contacts."""
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.applications.service import ensure_open
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import (
-    ApplicationClosed,
-    FieldError,
     Immutable,
     InconsistentValues,
     InterviewAlreadyHeld,
@@ -26,17 +25,14 @@ from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.pagination import PageParams
 from app.core.records import RecordService, owned, referenced
+from app.core.timestamps import touch
 from app.interviews.schemas import InterviewRead
 from app.models import (
-    CLOSED_STATUSES,
     Application,
     ClientContact,
-    Debrief,
-    FollowUp,
     Interview,
     InterviewInterviewer,
     InterviewStatus,
-    NextSteps,
     Vacancy,
 )
 
@@ -81,10 +77,7 @@ class InterviewService(RecordService[Interview]):
         ends = values.get("ends_at") or (current.ends_at if current else None)
         if starts is not None and ends is not None and ends <= starts:
             message = "ends_at must be after starts_at"
-            raise InconsistentValues(
-                message,
-                errors=[FieldError(field="ends_at", location="body", message=message).model_dump()],
-            )
+            raise InconsistentValues.at_field("ends_at", message, detail=message)
         if values.get("interviewer_ids"):
             await self._ensure_panel_at_client(
                 session, principal, application, values["interviewer_ids"]
@@ -114,14 +107,7 @@ class InterviewService(RecordService[Interview]):
         strangers = [str(c) for c in contact_ids if c not in at_client]
         if strangers:
             message = f"not contacts of the vacancy's client: {', '.join(strangers)}"
-            raise InterviewerNotAtClient(
-                f"interviewer_ids: {message}.",
-                errors=[
-                    FieldError(
-                        field="interviewer_ids", location="body", message=message
-                    ).model_dump()
-                ],
-            )
+            raise InterviewerNotAtClient.at_field("interviewer_ids", message)
 
     async def write_extra(
         self,
@@ -162,15 +148,14 @@ class InterviewService(RecordService[Interview]):
         updated_after: datetime | None,
         **equals: Any,
     ) -> tuple[list[Interview], str | None]:
-        where = []
+        where: list[ColumnExpressionArgument[bool]] = []
         if status == "cancelled":
             where.append(Interview.status == InterviewStatus.cancelled)
-        elif status is not None:
+        elif status == "completed":
+            where.append(Interview.has_ended(clock.now()))
+        elif status == "scheduled":  # still to come, or under way
             where.append(Interview.status == InterviewStatus.scheduled)
-            now = clock.now()
-            where.append(
-                Interview.ends_at <= now if status == "completed" else Interview.ends_at > now
-            )
+            where.append(~Interview.has_ended(clock.now()))
         if starts_after is not None:
             where.append(Interview.starts_at >= starts_after)
         if starts_before is not None:
@@ -195,8 +180,8 @@ class InterviewService(RecordService[Interview]):
         now = clock.now()
         if interview.starts_at <= now:
             raise InterviewAlreadyHeld("An interview that has started cannot be cancelled.")
-        interview.status = InterviewStatus.cancelled
-        interview.cancelled_at = interview.updated_at = now
+        interview.status, interview.cancelled_at = InterviewStatus.cancelled, now
+        touch(interview, now)
         await session.flush()
         record_event(
             session,
@@ -230,34 +215,11 @@ async def finished_interview(
     interview = await interviews.get(session, principal, interview_id)
     if interview.status == InterviewStatus.cancelled:
         raise InterviewCancelled("The interview was cancelled.")
-    if clock.now() < interview.ends_at:
+    if not interview.has_ended(clock.now()):
         raise InterviewNotFinished(
             f"It ends at {interview.ends_at.isoformat()}.", ends_at=interview.ends_at.isoformat()
         )
     application = await owned(session, Application, principal, interview.application_id)
     assert application is not None  # the composite foreign key guarantees it
-    if application.status in CLOSED_STATUSES:
-        raise ApplicationClosed(f"The application is {application.status}.")
+    ensure_open(application)
     return interview, application
-
-
-StepT = TypeVar("StepT", NextSteps, Debrief, FollowUp)
-
-
-async def step_of(
-    session: AsyncSession,
-    principal: Principal,
-    model: type[StepT],
-    interview_id: UUID,
-    *,
-    lock: bool = False,
-) -> StepT | None:
-    """An interview's record of one step (each step has at most one per interview). With
-    `lock`, racing requests queue on the row and each sees what the one before it did."""
-    stmt = select(model).where(
-        model.agency_id == principal.agency_id, model.interview_id == interview_id
-    )
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    found: StepT | None = await session.scalar(stmt)
-    return found

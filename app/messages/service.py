@@ -1,6 +1,7 @@
 """The outbox and its templates. A step queues a message in its own transaction; a worker
 (later) sends each at least once, and `dedupe_key` makes a second copy impossible."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -11,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import FieldError, MessageNotFailed, NotFound, TemplateNotValid
+from app.core.errors import MessageNotFailed, TemplateNotValid
 from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
+from app.core.records import get_owned
+from app.core.timestamps import touch, update_rows
 from app.messages.schemas import MessageRead
 from app.messages.templates import (
     DEFAULTS,
@@ -90,7 +93,8 @@ async def save_template(
         session.add(stored)
     else:
         ensure_match(if_match, stored.version, required=False)
-        stored.subject, stored.body, stored.updated_at = subject, body, now
+        stored.subject, stored.body = subject, body
+        touch(stored, now)
     await session.flush()
     return CurrentTemplate(kind, subject, body, False, stored.version)
 
@@ -106,9 +110,8 @@ async def _sample_render(
     try:
         return await render_in_thread(subject, body, DEFAULTS[kind].sample, budget_seconds)
     except TemplateInvalid as exc:
-        raise TemplateNotValid(
-            f"The template does not render: {exc}",
-            errors=[FieldError(field="body", location="body", message=str(exc)).model_dump()],
+        raise TemplateNotValid.at_field(
+            "body", str(exc), detail=f"The template does not render: {exc}"
         ) from None
 
 
@@ -152,13 +155,11 @@ async def queue_message(
             template.subject, template.body, {**context, "recipient_name": recipient.name or ""}
         )
     except TemplateInvalid as exc:  # it rendered with the samples, not with these values
-        raise TemplateNotValid(
-            f"the agency's {kind.value} template does not render for this message: {exc}",
-            errors=[
-                FieldError(
-                    field=f"templates.{kind.value}", location="template", message=str(exc)
-                ).model_dump()
-            ],
+        raise TemplateNotValid.at_field(
+            f"templates.{kind.value}",
+            str(exc),
+            location="template",
+            detail=f"the agency's {kind.value} template does not render for this message: {exc}",
         ) from None
     now = clock.now()
     message_uuid = new_row_id("message")
@@ -232,11 +233,9 @@ async def list_messages(
 async def get_message(
     session: AsyncSession, principal: Principal, message_id: UUID, *, lock: bool = False
 ) -> Message:
-    stmt = select(Message).where(Message.agency_id == principal.agency_id, Message.id == message_id)
-    found = await session.scalar(stmt.with_for_update() if lock else stmt)
-    if found is None:
-        raise NotFound("No message with that id.")
-    return found
+    return await get_owned(
+        session, Message, principal, message_id, "No message with that id.", lock=lock
+    )
 
 
 async def retry_message(
@@ -248,19 +247,50 @@ async def retry_message(
         raise MessageNotFailed(f"The message is {message.status}.")
     now = clock.now()
     message.status, message.attempts, message.next_attempt_at = MessageStatus.queued, 0, now
-    message.updated_at = max(now, message.updated_at)
+    touch(message, now)
     await session.flush()
+    _event(session, principal, clock, "message.requeued", message)
+    return message
+
+
+async def cancel_queued(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    application_id: UUID,
+    kinds: Collection[MessageKind] | None = None,
+) -> list[Message]:
+    """Cancel the application's messages still queued (of `kinds`, when given): the
+    application closed before they went. Each is recorded as `message.cancelled`."""
+    where = [Message.application_id == application_id, Message.status == MessageStatus.queued]
+    if kinds is not None:
+        where.append(Message.kind.in_(list(kinds)))
+    cancelled = await update_rows(
+        session,
+        Message,
+        principal.agency_id,
+        where,
+        {"status": MessageStatus.cancelled, "next_attempt_at": None},
+        clock.now(),
+    )
+    for message in cancelled:
+        _event(session, principal, clock, "message.cancelled", message)
+    return cancelled
+
+
+def _event(
+    session: AsyncSession, principal: Principal, clock: Clock, event_type: str, message: Message
+) -> None:
     record_event(
         session,
         principal,
         clock,
-        "message.requeued",
+        event_type,
         message.id,
         snapshot=MessageRead.model_validate(message),
         application_id=message.application_id,
         kind=str(message.kind),
     )
-    return message
 
 
 async def messages_about(

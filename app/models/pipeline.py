@@ -3,7 +3,17 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record
@@ -127,6 +137,17 @@ class Interview(Record, Base):
     @property
     def interviewer_ids(self) -> list[UUID]:
         return [member.contact_id for member in self.panel]
+
+    def _ended(self, now: datetime) -> bool:
+        """Held and over by `now` (a cancelled interview never ends): what every
+        post-interview step, the decision and the worklist wait for."""
+        return self.status == InterviewStatus.scheduled and self.ends_at <= now
+
+    def _ended_sql(cls: Any, now: datetime) -> ColumnElement[bool]:  # noqa: N805
+        return and_(cls.status == InterviewStatus.scheduled, cls.ends_at <= now)
+
+    has_ended = hybrid_method(_ended, _ended_sql)
+    """`interview.has_ended(now)` in Python, `Interview.has_ended(now)` in a query."""
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:

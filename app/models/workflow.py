@@ -41,7 +41,15 @@ def _interview_fk() -> ForeignKeyConstraint:
     )
 
 
-class NextSteps(TenantRecord, Base):
+class InterviewStep(TenantRecord):
+    """A step recorded against one interview of an application; at most one of each kind per
+    interview (a unique `(agency_id, interview_id)`)."""
+
+    interview_id: Mapped[UUID]
+    application_id: Mapped[UUID]
+
+
+class NextSteps(InterviewStep, Base):
     """Step 1: what happens next and by when. One per interview."""
 
     __tablename__ = "next_steps"
@@ -53,21 +61,17 @@ class NextSteps(TenantRecord, Base):
         one_of("kind", NextStepKind),
     )
 
-    interview_id: Mapped[UUID]
-    application_id: Mapped[UUID]
     kind: Mapped[NextStepKind] = mapped_column(String(20))
     details: Mapped[str] = mapped_column(Text)
     decision_expected_by: Mapped[datetime]
 
 
-class Debrief(TenantRecord, Base):
+class Debrief(InterviewStep, Base):
     """Step 2: how the interview went, question by question. One per interview."""
 
     __tablename__ = "debrief"
     __table_args__ = (_interview_fk(), UniqueConstraint("agency_id", "interview_id"))
 
-    interview_id: Mapped[UUID]
-    application_id: Mapped[UUID]
     went_well: Mapped[str] = mapped_column(Text)
     could_improve: Mapped[str] = mapped_column(Text)
     links: Mapped[list[str]] = mapped_column(ARRAY(String(2000)), server_default="{}")
@@ -178,7 +182,7 @@ class FollowUpRoute(StrEnum):
     via_agency = "via_agency"
 
 
-class FollowUp(TenantRecord, Base):
+class FollowUp(InterviewStep, Base):
     """Step 4: the thank-you follow-up, agency first. One per interview; its state machine
     lives in `app/follow_ups/service.py`."""
 
@@ -193,8 +197,6 @@ class FollowUp(TenantRecord, Base):
         one_of("state", FollowUpState),
     )
 
-    interview_id: Mapped[UUID]
-    application_id: Mapped[UUID]
     state: Mapped[FollowUpState] = mapped_column(String(20))
     due_at: Mapped[datetime]
     agency_thanked_at: Mapped[datetime | None]

@@ -6,10 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import FieldError, NotFound, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.etag import ensure_match
 from app.core.events import record_event
-from app.interviews.service import finished_interview, interviews, step_of
+from app.core.records import step_of
+from app.core.timestamps import touch
+from app.interviews.service import finished_interview, interviews
 from app.models import NextSteps
 from app.next_steps.schemas import NextStepsRead, NextStepsWrite
 
@@ -35,15 +37,7 @@ async def record_next_steps(
     """Record (or correct) an interview's next steps; True when first recorded."""
     interview, application = await finished_interview(session, principal, clock, interview_id)
     if data.decision_expected_by <= interview.ends_at:
-        message = "must be after the interview ended"
-        raise ValidationFailed(
-            f"decision_expected_by: {message}.",
-            errors=[
-                FieldError(
-                    field="decision_expected_by", location="body", message=message
-                ).model_dump()
-            ],
-        )
+        raise ValidationFailed.at_field("decision_expected_by", "must be after the interview ended")
     now = clock.now()
     steps = await step_of(session, principal, NextSteps, interview_id)
     created = steps is None
@@ -60,7 +54,7 @@ async def record_next_steps(
         ensure_match(if_match, steps.version, required=False)
         for name, value in data.model_dump().items():
             setattr(steps, name, value)
-    steps.updated_at = now
+    touch(steps, now)
     await session.flush()
     record_event(
         session,
