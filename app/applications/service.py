@@ -13,7 +13,6 @@ from app.core.auth import Principal
 from app.core.errors import ApplicationClosed, ApplicationExists, Immutable, ReferenceNotFound
 from app.core.records import RecordService, referenced
 from app.models import (
-    CLOSED_STATUSES,
     Application,
     Candidate,
     Client,
@@ -79,7 +78,7 @@ applications = ApplicationService()
 
 def ensure_open(application: Application) -> None:
     """A closed application (withdrawn, unsuccessful, placed) takes no further step."""
-    if application.status in CLOSED_STATUSES:
+    if not application.is_open:
         raise ApplicationClosed(f"The application is {application.status}; reopen it first.")
 
 

@@ -32,7 +32,6 @@ from app.follow_ups import service as follow_ups
 from app.heads_ups import service as heads_ups
 from app.messages import service as messages
 from app.models import (
-    CLOSED_STATUSES,
     Application,
     ApplicationStatus,
     Decision,
@@ -113,7 +112,7 @@ async def record_outcome(
     now = clock.now()
     application.status = OUTCOME_STATUS[data.outcome]
     application.outcome_note = data.note
-    if application.status in CLOSED_STATUSES:
+    if not application.is_open:
         application.closed_at = now
     touch(application, now)
     await session.flush()
@@ -158,7 +157,7 @@ async def reopen(
 ) -> Application:
     """Reopening is explicit and recorded: status back to active, with who and why."""
     application = await applications.get(session, principal, application_id)
-    if application.status not in CLOSED_STATUSES:
+    if application.is_open:
         raise ApplicationOpen(f"The application is {application.status}, not closed.")
     previous = application.status
     application.status, application.closed_at = ApplicationStatus.active, None

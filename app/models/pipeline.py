@@ -13,7 +13,7 @@ from sqlalchemy import (
     Text,
     and_,
 )
-from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record
@@ -91,6 +91,16 @@ class Application(Record, Base):
     status: Mapped[ApplicationStatus] = mapped_column(String(20), server_default="active")
     outcome_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None]
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Not closed (CLOSED_STATUSES): it still takes steps. Also a SQL condition."""
+        return self.status not in CLOSED_STATUSES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_sql(cls) -> ColumnElement[bool]:
+        return cls.status.not_in(list(CLOSED_STATUSES))
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    ColumnExpressionArgument,
     DateTime,
-    Interval,
     Row,
     Select,
     String,
@@ -23,7 +23,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    literal_column,
     null,
     select,
     tuple_,
@@ -35,11 +34,10 @@ from sqlalchemy.types import TypeEngine
 
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.due import DEBRIEF, FOLLOW_UP
 from app.core.errors import Forbidden
 from app.core.pagination import PageParams, decode_values, encode_cursor
 from app.models import (
-    CLOSED_STATUSES,
-    Agency,
     Application,
     ApplicationStatus,
     Candidate,
@@ -52,7 +50,6 @@ from app.models import (
     FollowUp,
     FollowUpState,
     Interview,
-    InterviewStatus,
     NextSteps,
     OfferLikelihood,
     Referee,
@@ -184,11 +181,13 @@ def _kinds(principal: Principal, assignee: UUID, now: datetime) -> list[Rows]:
     ]
 
 
-def _open_applications(principal: Principal, assignee: UUID) -> tuple[ColumnElement[bool], ...]:
+def _open_applications(
+    principal: Principal, assignee: UUID
+) -> tuple[ColumnExpressionArgument[bool], ...]:
     return (
         Application.agency_id == principal.agency_id,
         Application.consultant_id == assignee,
-        Application.status.not_in(list(CLOSED_STATUSES)),
+        Application.is_open,
     )
 
 
@@ -217,12 +216,6 @@ def _kind(
     )
 
 
-def _hours(principal: Principal, setting: InstrumentedAttribute[int]) -> ColumnElement[Any]:
-    """The agency's `setting`, a number of hours, as an interval."""
-    hours = select(setting).where(Agency.id == principal.agency_id).scalar_subquery()
-    return hours * literal_column("interval '1 hour'", Interval())
-
-
 def _after_interviews(principal: Principal, assignee: UUID, now: datetime) -> list[Rows]:
     """Next steps, debrief and follow-up, for interviews that have ended (never before)."""
 
@@ -241,18 +234,14 @@ def _after_interviews(principal: Principal, assignee: UUID, now: datetime) -> li
         FollowUp.interview_id == Interview.id,
         FollowUp.state.in_([FollowUpState.sent, FollowUpState.cancelled]),
     )
-    ended = (
-        *_open_applications(principal, assignee),
-        Interview.status == InterviewStatus.scheduled,
-        Interview.ends_at <= now,
-    )
+    ended = (*_open_applications(principal, assignee), Interview.has_ended(now))
 
     def after(kind: WorkKind, due_at: Column) -> Rows:
         on = Interview.application_id == Application.id
         return _kind(kind, due_at, ("interview_id", Interview.id), Interview, on).where(*ended)
 
-    debrief_due = Interview.ends_at + _hours(principal, Agency.debrief_due_hours)
-    follow_up_due = Interview.ends_at + _hours(principal, Agency.follow_up_window_hours)
+    debrief_due = DEBRIEF.sql(Interview.ends_at, principal.agency_id)
+    follow_up_due = FOLLOW_UP.sql(Interview.ends_at, principal.agency_id)
     return [
         after(WorkKind.capture_next_steps, Interview.ends_at).where(~recorded(NextSteps)),
         after(WorkKind.write_debrief, debrief_due).where(~recorded(Debrief)),
