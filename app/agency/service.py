@@ -10,10 +10,11 @@ from app.audit import service as audit
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.db import tenant_transaction
-from app.core.errors import FieldError, NotFound, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.etag import ensure_match
 from app.core.ids import AgencyId, UserId, new_row_id
 from app.core.security import hash_password_in_thread
+from app.core.timestamps import touch
 from app.models import Agency, Role, User
 
 
@@ -41,7 +42,7 @@ async def update_agency(
     for name, value in fields.items():
         setattr(agency, name, value)
     if fields:
-        agency.updated_at = clock.now()
+        touch(agency, clock.now())
         audit.record(
             session,
             principal,
@@ -61,11 +62,7 @@ async def _ensure_database_knows(session: AsyncSession, zone: str) -> None:
         {"zone": zone},
     )
     if not known:
-        message = "not a time zone the database knows"
-        raise ValidationFailed(
-            f"timezone: {message}",
-            errors=[FieldError(field="timezone", location="body", message=message).model_dump()],
-        )
+        raise ValidationFailed.at_field("timezone", "not a time zone the database knows")
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from app.api_keys.schemas import ApiKeyCreate
 from app.audit import service as audit
 from app.core.auth import DEFAULT_SCOPES, Principal
 from app.core.clock import Clock
-from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate
+from app.core.records import get_owned
 from app.core.security import new_api_key
+from app.core.timestamps import touch
 from app.models import ApiKey
 
 
@@ -25,12 +26,7 @@ async def list_api_keys(
 
 
 async def get_api_key(session: AsyncSession, principal: Principal, key_id: UUID) -> ApiKey:
-    api_key = await session.scalar(
-        select(ApiKey).where(ApiKey.agency_id == principal.agency_id, ApiKey.id == key_id)
-    )
-    if api_key is None:
-        raise NotFound("No API key with that id.")
-    return api_key
+    return await get_owned(session, ApiKey, principal, key_id, "No API key with that id.")
 
 
 async def create_api_key(
@@ -64,6 +60,6 @@ async def revoke_api_key(
     if api_key.revoked_at is not None:
         return
     api_key.revoked_at = clock.now()
-    api_key.updated_at = api_key.revoked_at
+    touch(api_key, api_key.revoked_at)
     audit.record(session, principal, clock, "api_key.revoked", ("api_key", api_key.id))
     await session.flush()

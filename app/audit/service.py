@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.events import stamped_by
 from app.core.pagination import PageParams, paginate
-from app.core.requests import current_request_id
 from app.models import AuditEntry
 
 
@@ -24,14 +24,10 @@ def record(
 ) -> AuditEntry:
     object_type, object_id = obj
     entry = AuditEntry(
-        agency_id=principal.agency_id,
-        occurred_at=clock.now(),
+        **stamped_by(principal, clock),
         action=action,
         object_type=object_type,
         object_id=object_id,
-        user_id=principal.user_id,
-        api_key_id=principal.api_key_id,
-        request_id=current_request_id.get(),
         details=details,
     )
     session.add(entry)

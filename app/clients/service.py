@@ -4,7 +4,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clients.schemas import ClientRead, ContactRead
@@ -14,6 +14,7 @@ from app.core.errors import InUse, ReferenceNotFound
 from app.core.events import record_event
 from app.core.pagination import PageParams
 from app.core.records import RecordService, any_exists, referenced
+from app.core.timestamps import update_rows
 from app.models import Application, Client, ClientContact, InterviewInterviewer, Vacancy
 from app.vacancies.schemas import VacancyRead
 
@@ -85,19 +86,15 @@ class ContactService(RecordService[ClientContact]):
         )
         if on_a_panel:
             raise InUse("The contact is an interviewer on an interview.")
-        cleared = await session.scalars(
-            update(Vacancy)
-            .where(Vacancy.agency_id == principal.agency_id, Vacancy.hiring_contact_id == record.id)
-            .values(hiring_contact_id=None, version=Vacancy.version + 1, updated_at=clock.now())
-            .returning(Vacancy.id)
-            .execution_options(synchronize_session=False)
+        cleared = await update_rows(
+            session,
+            Vacancy,
+            principal.agency_id,
+            [Vacancy.hiring_contact_id == record.id],
+            {"hiring_contact_id": None},
+            clock.now(),
         )
-        changed = await session.scalars(
-            select(Vacancy)
-            .where(Vacancy.agency_id == principal.agency_id, Vacancy.id.in_(cleared.all()))
-            .execution_options(populate_existing=True)
-        )
-        for vacancy in changed.all():
+        for vacancy in cleared:
             record_event(
                 session,
                 principal,

@@ -14,6 +14,18 @@ from app.core.requests import current_request_id
 from app.models import Event
 
 
+def stamped_by(principal: Principal, clock: Clock) -> dict[str, Any]:
+    """What every log row (an event, an audit entry) says of its origin: the agency, when,
+    the person or API key acting, and the request."""
+    return {
+        "agency_id": principal.agency_id,
+        "occurred_at": clock.now(),
+        "user_id": principal.user_id,
+        "api_key_id": principal.api_key_id,
+        "request_id": current_request_id.get(),
+    }
+
+
 def record_event(
     session: AsyncSession,
     principal: Principal,
@@ -34,15 +46,11 @@ def record_event(
     if isinstance(snapshot, BaseModel):
         snapshot = snapshot.model_dump(mode="json")
     event = Event(
-        agency_id=principal.agency_id,
-        occurred_at=clock.now(),
+        **stamped_by(principal, clock),
         type=event_type,
         object_type=event_type.split(".", 1)[0],
         object_id=object_id,
         application_id=application_id,
-        user_id=principal.user_id,
-        api_key_id=principal.api_key_id,
-        request_id=current_request_id.get(),
         data=data,
         snapshot=snapshot,
     )

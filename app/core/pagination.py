@@ -18,7 +18,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.core.errors import FieldError, InvalidCursor
+from app.core.errors import InvalidCursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -94,10 +94,7 @@ def decode_values(cursor: str, types: Sequence[type]) -> list[Any]:
         return [_decode_value(v, t) for v, t in zip(raw, types, strict=True)]
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         message = "not a cursor this list returned"
-        raise InvalidCursor(
-            "cursor: " + message,
-            errors=[FieldError(field="cursor", location="query", message=message).model_dump()],
-        ) from exc
+        raise InvalidCursor.at_field("cursor", message, location="query") from exc
 
 
 async def paginate(

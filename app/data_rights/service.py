@@ -32,6 +32,7 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.events import record_event
 from app.core.scheduled import claim_run
+from app.core.timestamps import stamp, touch
 from app.data_rights.schemas import (
     ApplicationExport,
     CandidateExport,
@@ -212,7 +213,7 @@ async def erase_candidate(
     candidate.email, candidate.phone = erased_address(candidate.id), None
     candidate.contact_consent, candidate.external_id = False, None
     candidate.erased_at = now
-    candidate.updated_at = max(now, candidate.updated_at + timedelta(microseconds=1))
+    touch(candidate, now)
     await session.flush()
     audit.record(
         session,
@@ -303,12 +304,11 @@ async def _scrub(
     ]
     changed = {}
     for label, model, where, values in plans:
-        bump = {"version": model.version + 1} if hasattr(model, "version") else {}
-        stamp = {"updated_at": now} if hasattr(model, "updated_at") else {}
+        stamped = stamp(model, now)
         result = await session.execute(
             update(model)
             .where(model.agency_id == mine, *where)
-            .values(**values, **bump, **stamp)
+            .values(**values, **stamped)
             .execution_options(synchronize_session=False)
         )
         changed[label] = int(getattr(result, "rowcount", 0) or 0)

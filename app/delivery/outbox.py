@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.events import record_event
 from app.core.ids import AgencyId
+from app.core.timestamps import touch
 from app.delivery.mail import DeliveryFailed, Mailbox, Outgoing, compose
-from app.messages.schemas import MessageRead
+from app.messages.service import message_event
 from app.models import Candidate, Message, MessageStatus, RecipientType, Referee
 
 _CLAIM = text("SELECT agency_id, id, lease_token FROM claim_messages(:at, :batch, :lease)")
@@ -184,7 +184,8 @@ async def _recipient_consents(
 
 
 def _settle(message: Message, status: MessageStatus, now: datetime, error: str | None) -> None:
-    message.status, message.updated_at = status, max(now, message.updated_at)
+    message.status = status
+    touch(message, now)
     message.lease_until, message.lease_token = None, None
     message.next_attempt_at = None
     if error is not None:
@@ -206,17 +207,6 @@ def _event(
     message: Message,
     **data: Any,
 ) -> None:
-    """On the application's timeline. Ids and counts only: the error text (which may name the
-    address) stays on the message."""
-    record_event(
-        session,
-        principal,
-        clock,
-        event_type,
-        message.id,
-        snapshot=MessageRead.model_validate(message),
-        application_id=message.application_id,
-        kind=str(message.kind),
-        attempts=message.attempts,
-        **data,
-    )
+    """On the application's timeline, with the attempts so far. Ids and counts only: the error
+    text (which may name the address) stays on the message."""
+    message_event(session, principal, clock, event_type, message, attempts=message.attempts, **data)

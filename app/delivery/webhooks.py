@@ -21,6 +21,7 @@ from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock, SystemClock
 from app.core.ids import AgencyId, new_id
+from app.core.timestamps import touch
 from app.messages.service import Recipient, queue_message
 from app.models import (
     DeliveryState,
@@ -243,7 +244,8 @@ async def _endpoint(
 
 def _settle(clock: Clock, delivery: WebhookDelivery, state: DeliveryState) -> None:
     now = clock.now()
-    delivery.state, delivery.updated_at = state, max(now, delivery.updated_at)
+    delivery.state = state
+    touch(delivery, now)
     delivery.lease_until = delivery.lease_token = None
     if state != DeliveryState.pending:
         delivery.next_attempt_at = None
@@ -284,7 +286,8 @@ async def _endpoint_failed(
         )
         return
     if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
-        endpoint.enabled, endpoint.updated_at = False, now
+        endpoint.enabled = False
+        touch(endpoint, now)
         endpoint.disabled_reason = (
             f"Every delivery failed since {endpoint.failing_since.isoformat()}: disabled after "
             f"{DISABLE_AFTER.days} days. Fix the receiver, then enable it again."

@@ -24,6 +24,7 @@ from app.core.db import session_factory, tenant_transaction
 from app.core.ids import planned_ids
 from app.core.logging import quiet
 from app.core.settings import Settings
+from app.core.timestamps import touch
 from app.delivery.outbox import fail_message
 from app.demo import ids
 from app.demo.data import (
@@ -349,7 +350,8 @@ async def _history_of_failures(engine: AsyncEngine, clock: FixedClock) -> None:
         if delivery is None:
             raise SeedFailed("the webhook test delivery is missing")
         delivery.state, delivery.attempts = DeliveryState.failed, 1
-        delivery.next_attempt_at, delivery.updated_at = None, clock.now()
+        delivery.next_attempt_at = None
+        touch(delivery, clock.now())
         session.add(
             WebhookAttempt(
                 agency_id=ids.AGENCY,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from app.applications.service import applications
 from app.core.auth import EventsReader, WorkflowReader
 from app.core.deps import ClockDep, SessionDep
-from app.core.errors import CursorExpired, FieldError, InvalidCursor, ValidationFailed
+from app.core.errors import CursorExpired, InvalidCursor, ValidationFailed
 from app.core.event_catalogue import SUBSCRIBABLE, catalogue_markdown, unknown_types
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
@@ -44,10 +44,7 @@ def _types(raw: str | None) -> list[str]:
     unknown = unknown_types(wanted)
     if unknown:
         message = f"not in the event catalogue: {', '.join(unknown)}"
-        raise ValidationFailed(
-            f"types: {message}",
-            errors=[FieldError(field="types", location="query", message=message).model_dump()],
-        )
+        raise ValidationFailed.at_field("types", message, location="query")
     return wanted
 
 

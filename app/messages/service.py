@@ -249,7 +249,7 @@ async def retry_message(
     message.status, message.attempts, message.next_attempt_at = MessageStatus.queued, 0, now
     touch(message, now)
     await session.flush()
-    _event(session, principal, clock, "message.requeued", message)
+    message_event(session, principal, clock, "message.requeued", message)
     return message
 
 
@@ -274,13 +274,19 @@ async def cancel_queued(
         clock.now(),
     )
     for message in cancelled:
-        _event(session, principal, clock, "message.cancelled", message)
+        message_event(session, principal, clock, "message.cancelled", message)
     return cancelled
 
 
-def _event(
-    session: AsyncSession, principal: Principal, clock: Clock, event_type: str, message: Message
+def message_event(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    event_type: str,
+    message: Message,
+    **data: Any,
 ) -> None:
+    """`message.<verb>`, on the application's timeline."""
     record_event(
         session,
         principal,
@@ -290,6 +296,7 @@ def _event(
         snapshot=MessageRead.model_validate(message),
         application_id=message.application_id,
         kind=str(message.kind),
+        **data,
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import FieldError, InconsistentValues
+from app.core.errors import InconsistentValues
 from app.models import (
     Application,
     Debrief,
@@ -147,10 +147,7 @@ def _inconsistent(*, to_given: bool) -> InconsistentValues:
             f"{MAX_WINDOW_DAYS} days before it",
         )
     )
-    return InconsistentValues(
-        f"{field}: {message}.",
-        errors=[FieldError(field=field, location="query", message=message).model_dump()],
-    )
+    return InconsistentValues.at_field(field, message, location="query")
 
 
 def _grouped(

@@ -8,10 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import EmailTaken, Forbidden, LastAdmin, NotFound
+from app.core.errors import EmailTaken, Forbidden, LastAdmin
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
+from app.core.records import get_owned
 from app.core.security import hash_password_in_thread
+from app.core.timestamps import touch
 from app.models import Role, User
 from app.users.schemas import MeUpdate, UserCreate, UserUpdate
 
@@ -36,14 +38,10 @@ async def list_users(
 
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: UUID) -> User:
-    user = await session.scalar(
-        select(User).where(
-            User.agency_id == principal.agency_id, User.id == user_id, User.removed_at.is_(None)
-        )
+    missing = "No user with that id."
+    return await get_owned(
+        session, User, principal, user_id, missing, where=[User.removed_at.is_(None)]
     )
-    if user is None:
-        raise NotFound("No user with that id.")
-    return user
 
 
 async def _ensure_email_free(
@@ -130,7 +128,7 @@ async def update_user(
     for name, value in fields.items():
         setattr(user, name, value)
     if changed:
-        user.updated_at = clock.now()
+        touch(user, clock.now())
         audit.record(session, principal, clock, "user.updated", ("user", user.id), fields=changed)
         await session.flush()
     return user
@@ -152,7 +150,7 @@ async def update_me(
     for name, value in fields.items():
         setattr(user, name, value)
     if fields:
-        user.updated_at = clock.now()
+        touch(user, clock.now())
         audit.record(
             session, principal, clock, "user.updated", ("user", user.id), fields=sorted(fields)
         )
@@ -173,6 +171,7 @@ async def remove_user(
     if user.role == Role.admin and user.active:
         await _ensure_another_admin(session, principal, user)
     user.active = False
-    user.removed_at = user.updated_at = clock.now()
+    user.removed_at = clock.now()
+    touch(user, user.removed_at)
     audit.record(session, principal, clock, "user.removed", ("user", user.id))
     await session.flush()

@@ -13,15 +13,14 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import (
     DeliveryPending,
-    FieldError,
-    NotFound,
     WebhookUrlRefused,
 )
 from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
-from app.core.records import owned
+from app.core.records import get_owned
+from app.core.timestamps import touch
 from app.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.guard import UrlRefused, vet
 from app.webhooks.schemas import (
@@ -48,11 +47,7 @@ async def _check_url(url: str, config: WebhookConfig) -> None:
     try:
         await vet(url, config.allow_private)
     except UrlRefused as exc:
-        message = str(exc)
-        raise WebhookUrlRefused(
-            f"url: {message}.",
-            errors=[FieldError(field="url", location="body", message=message).model_dump()],
-        ) from None
+        raise WebhookUrlRefused.at_field("url", str(exc)) from None
 
 
 async def create_endpoint(
@@ -88,10 +83,8 @@ async def create_endpoint(
 async def get_endpoint(
     session: AsyncSession, principal: Principal, endpoint_id: UUID
 ) -> WebhookEndpoint:
-    found = await owned(session, WebhookEndpoint, principal, endpoint_id)
-    if found is None:
-        raise NotFound("No webhook endpoint with that id.")
-    return found
+    missing = "No webhook endpoint with that id."
+    return await get_owned(session, WebhookEndpoint, principal, endpoint_id, missing)
 
 
 async def list_endpoints(session: AsyncSession, principal: Principal) -> list[WebhookEndpoint]:
@@ -124,7 +117,7 @@ async def update_endpoint(
     for name in changed:
         setattr(endpoint, name, fields[name])
     if changed:
-        endpoint.updated_at = clock.now()
+        touch(endpoint, clock.now())
         await session.flush()
         audit.record(
             session,
@@ -161,7 +154,7 @@ async def rotate_secret(
     now = clock.now()
     endpoint.previous_secret_salt, endpoint.secret_salt = endpoint.secret_salt, _salt()
     endpoint.previous_secret_until = now + ROTATION_OVERLAP
-    endpoint.updated_at = now
+    touch(endpoint, now)
     await session.flush()
     audit.record(
         session,
@@ -228,23 +221,21 @@ async def retry_delivery(
 ) -> WebhookDeliveryRead:
     """Send a finished delivery again, with a fresh set of attempts."""
     await get_endpoint(session, principal, endpoint_id)
-    delivery = await session.scalar(
-        select(WebhookDelivery)
-        .where(
-            WebhookDelivery.agency_id == principal.agency_id,
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.id == delivery_id,
-        )
-        .with_for_update()
+    delivery = await get_owned(
+        session,
+        WebhookDelivery,
+        principal,
+        delivery_id,
+        "No delivery with that id for that endpoint.",
+        where=[WebhookDelivery.endpoint_id == endpoint_id],
+        lock=True,
     )
-    if delivery is None:
-        raise NotFound("No delivery with that id for that endpoint.")
     if delivery.state == DeliveryState.pending:
         raise DeliveryPending("It is still being delivered.")
     now = clock.now()
     delivery.state, delivery.attempts, delivery.next_attempt_at = DeliveryState.pending, 0, now
     delivery.lease_until = delivery.lease_token = None
-    delivery.updated_at = max(now, delivery.updated_at)
+    touch(delivery, now)
     await session.flush()
     audit.record(
         session, principal, clock, "webhook_delivery.retried", ("webhook_delivery", delivery.id)
