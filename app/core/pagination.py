@@ -8,7 +8,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -63,15 +63,23 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+_BIGINT = range(-(2**63), 2**63)
+
+
 def _decode_value(raw: Any, python_type: type) -> Any:
-    if python_type is datetime:
+    """One value of a cursor, refused unless the database can compare it with that type."""
+    if python_type is datetime and isinstance(raw, str):
         parsed = datetime.fromisoformat(raw)
         if parsed.tzinfo is None:
             raise ValueError("naive datetime")
+        parsed.astimezone(UTC)  # OverflowError: in UTC, before year 1 or after 9999
         return parsed
-    if python_type is UUID:
+    if python_type is UUID and isinstance(raw, str):
         return UUID(raw)
-    if python_type in (int, str) and isinstance(raw, python_type):
+    if python_type is int and type(raw) is int and raw in _BIGINT:
+        return raw
+    if python_type is str and isinstance(raw, str) and "\x00" not in raw:
+        raw.encode()  # UnicodeEncodeError (a ValueError) for a lone surrogate
         return raw
     raise ValueError(f"unexpected {python_type.__name__}")
 
@@ -92,7 +100,7 @@ def decode_values(cursor: str, types: Sequence[type]) -> list[Any]:
         if not isinstance(raw, list) or len(raw) != len(types):
             raise ValueError("wrong shape")
         return [_decode_value(v, t) for v, t in zip(raw, types, strict=True)]
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:  # JSON and Unicode errors too
         message = "not a cursor this list returned"
         raise InvalidCursor.at_field("cursor", message, location="query") from exc
 

@@ -4,7 +4,7 @@ import re
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BigInteger, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -142,7 +142,8 @@ async def question_bank(
         stmt = stmt.where(q.vacancy_id == vacancy_id)
     if params.cursor:
         count, text = decode_values(params.cursor, [int, str])
-        stmt = stmt.having(or_(times < count, and_(times == count, q.normalized_text > text)))
+        asked = literal(count, BigInteger())  # count(*) is a bigint: so is the bound
+        stmt = stmt.having(or_(times < asked, and_(times == asked, q.normalized_text > text)))
     rows = (
         await session.execute(
             stmt.order_by(times.desc(), q.normalized_text).limit(params.limit + 1)

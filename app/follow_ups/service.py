@@ -62,6 +62,11 @@ THANKED = frozenset(
 )
 
 
+def count_words(text: str) -> int:
+    """The words of a note, as the agency's word limit counts them: runs of non-whitespace."""
+    return len(text.split())
+
+
 async def word_limit(session: AsyncSession, principal: Principal) -> int:
     return (await get_agency(session, principal)).follow_up_max_words
 
@@ -182,7 +187,7 @@ async def send(
     ):
         raise NoConsultant("Set the application's consultant_id, or send On-Behalf-Of.")
     agency = await get_agency(session, principal)
-    words = len(data.body.split())
+    words = count_words(data.body)
     if words > agency.follow_up_max_words:
         raise FollowUpTooLong(
             f"The note has {words} words; the limit is {agency.follow_up_max_words}.",
