@@ -14,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from httpx import AsyncClient
+from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +40,9 @@ TEST_OWNER = "afterview_test_owner"
 TEST_RUNTIME = "afterview_test_app"
 JWT_SECRET = "test-" + secrets.token_urlsafe(32)
 configure_logging(json_lines=True)
+# No per-example deadline: the machine may be shared, and a slow example is not a wrong one.
+hypothesis_settings.register_profile("afterview", deadline=None)
+hypothesis_settings.load_profile("afterview")
 
 
 class TestDatabase:
