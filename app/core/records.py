@@ -33,13 +33,15 @@ T = TypeVar("T", bound=TenantOwned)
 StepT = TypeVar("StepT", bound=InterviewStep)
 
 
+def _by_id(model: type[T], principal: Principal, record_id: UUID) -> Select[T]:
+    return select(model).where(model.agency_id == principal.agency_id, model.id == record_id)
+
+
 async def owned(
     session: AsyncSession, model: type[T], principal: Principal, record_id: UUID
 ) -> T | None:
     """The caller's agency's row with that id, or None (another agency's row is None too)."""
-    found: T | None = await session.scalar(
-        select(model).where(model.agency_id == principal.agency_id, model.id == record_id)
-    )
+    found: T | None = await session.scalar(_by_id(model, principal, record_id))
     return found
 
 
@@ -55,9 +57,7 @@ async def get_owned(
 ) -> T:
     """The caller's agency's row with that id (also matching `where`), or 404 with the detail
     `missing`; with `lock`, the row is locked for this transaction."""
-    stmt = select(model).where(
-        model.agency_id == principal.agency_id, model.id == record_id, *where
-    )
+    stmt = _by_id(model, principal, record_id).where(*where)
     found: T | None = await session.scalar(stmt.with_for_update() if lock else stmt)
     if found is None:
         raise NotFound(missing)
@@ -247,15 +247,7 @@ class RecordService(Generic[ModelT]):
         except IntegrityError as exc:
             raise self._unique_problem(exc) from exc
         await self.write_extra(session, principal, record, data, creating=True)
-        record_event(
-            session,
-            principal,
-            clock,
-            f"{self.label}.created",
-            record.id,
-            snapshot=self.read.model_validate(record),
-            application_id=self.application_of(record),
-        )
+        self.event(session, principal, clock, "created", record)
         return record
 
     async def update(
@@ -307,15 +299,7 @@ class RecordService(Generic[ModelT]):
         record = await self.get(session, principal, record_id)
         ensure_match(if_match, record.version, required=False)
         await self.check_delete(session, principal, clock, record)
-        record_event(
-            session,
-            principal,
-            clock,
-            f"{self.label}.deleted",
-            record.id,
-            snapshot=self.read.model_validate(record),
-            application_id=self.application_of(record),
-        )
+        self.event(session, principal, clock, "deleted", record)
         await session.delete(record)
         await session.flush()
 
@@ -324,6 +308,28 @@ class RecordService(Generic[ModelT]):
     ) -> None:
         """Refuse (raise a Problem) when other records depend on this one; record what goes
         with it (rows the database cascades, links it clears) as events."""
+
+    def event(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        verb: str,
+        record: ModelT,
+        **data: Any,
+    ) -> None:
+        """The event `<label>.<verb>` about `record`, with its snapshot, on its application's
+        timeline."""
+        record_event(
+            session,
+            principal,
+            clock,
+            f"{self.label}.{verb}",
+            record.id,
+            snapshot=self.read.model_validate(record),
+            application_id=self.application_of(record),
+            **data,
+        )
 
     # -- internals ---------------------------------------------------------------------------
     async def _apply(
@@ -350,16 +356,8 @@ class RecordService(Generic[ModelT]):
         if changed or extra_changed:
             touch(record, clock.now())
             await session.flush()
-            record_event(
-                session,
-                principal,
-                clock,
-                f"{self.label}.updated",
-                record.id,
-                snapshot=self.read.model_validate(record),
-                application_id=self.application_of(record),
-                fields=sorted({*changed, *extra_changed}),
-            )
+            fields = sorted({*changed, *extra_changed})
+            self.event(session, principal, clock, "updated", record, fields=fields)
         return record
 
     def _unique_problem(self, exc: IntegrityError) -> Exception:

@@ -14,14 +14,13 @@ from app.clients.service import clients
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.due import DEBRIEF
-from app.core.errors import NotFound
 from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.pagination import PageParams, decode_values, encode_cursor
 from app.core.records import step_of
 from app.core.timestamps import touch
 from app.debriefs.schemas import DebriefRead, DebriefWrite
-from app.interviews.service import finished_interview, interviews
+from app.interviews.service import finished_interview, recorded_step
 from app.models import AnswerQuality, Debrief, DebriefQuestion, Vacancy
 
 _SPACES = re.compile(r"\s+")
@@ -33,11 +32,8 @@ def normalize_question(text: str) -> str:
 
 
 async def get_debrief(session: AsyncSession, principal: Principal, interview_id: UUID) -> Debrief:
-    await interviews.get(session, principal, interview_id)
-    found = await step_of(session, principal, Debrief, interview_id)
-    if found is None:
-        raise NotFound("No debrief is recorded for that interview yet.")
-    return found
+    missing = "No debrief is recorded for that interview yet."
+    return await recorded_step(session, principal, Debrief, interview_id, missing)
 
 
 async def submit_debrief(

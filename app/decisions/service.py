@@ -6,7 +6,6 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.applications.schemas import ApplicationRead
 from app.applications.service import (
     applications,
     client_contact_for,
@@ -116,16 +115,8 @@ async def record_outcome(
         application.closed_at = now
     touch(application, now)
     await session.flush()
-    record_event(
-        session,
-        principal,
-        clock,
-        "application.outcome_recorded",
-        application.id,
-        snapshot=ApplicationRead.model_validate(application),
-        application_id=application.id,
-        outcome=data.outcome.value,
-    )
+    outcome = data.outcome.value
+    applications.event(session, principal, clock, "outcome_recorded", application, outcome=outcome)
     if data.outcome == OutcomeKind.unsuccessful:
         await _ask_for_feedback(session, principal, clock, links, application)
     decision = await _decision_of(session, principal, application_id)
@@ -159,20 +150,12 @@ async def reopen(
     application = await applications.get(session, principal, application_id)
     if application.is_open:
         raise ApplicationOpen(f"The application is {application.status}, not closed.")
-    previous = application.status
+    previous = str(application.status)
     application.status, application.closed_at = ApplicationStatus.active, None
     touch(application, clock.now())
     await session.flush()
-    record_event(
-        session,
-        principal,
-        clock,
-        "application.reopened",
-        application.id,
-        snapshot=ApplicationRead.model_validate(application),
-        application_id=application.id,
-        previous_status=str(previous),
-        reason=reason,
+    applications.event(
+        session, principal, clock, "reopened", application, previous_status=previous, reason=reason
     )
     return application
 
@@ -218,15 +201,7 @@ async def _withdraw(
     # A reopened, once-unsuccessful application may still be chasing feedback.
     await feedback.expire_open(session, principal, clock, application.id)
     await session.flush()
-    record_event(
-        session,
-        principal,
-        clock,
-        "application.withdrawn",
-        application.id,
-        snapshot=ApplicationRead.model_validate(application),
-        application_id=application.id,
-    )
+    applications.event(session, principal, clock, "withdrawn", application)
     contact = await client_contact_for(session, principal, application, clock.now())
     if contact is not None:
         context = await message_context(session, principal, application)

@@ -19,12 +19,12 @@ from app.core.errors import (
     InterviewCancelled,
     InterviewerNotAtClient,
     InterviewNotFinished,
+    NotFound,
     ReferenceNotFound,
 )
 from app.core.etag import ensure_match
-from app.core.events import record_event
 from app.core.pagination import PageParams
-from app.core.records import RecordService, owned, referenced
+from app.core.records import RecordService, StepT, owned, referenced, step_of
 from app.core.timestamps import touch
 from app.interviews.schemas import InterviewRead
 from app.models import (
@@ -183,15 +183,7 @@ class InterviewService(RecordService[Interview]):
         interview.status, interview.cancelled_at = InterviewStatus.cancelled, now
         touch(interview, now)
         await session.flush()
-        record_event(
-            session,
-            principal,
-            clock,
-            "interview.cancelled",
-            interview.id,
-            snapshot=InterviewRead.model_validate(interview),
-            application_id=interview.application_id,
-        )
+        self.event(session, principal, clock, "cancelled", interview)
 
     async def delete(
         self,
@@ -223,3 +215,19 @@ async def finished_interview(
     assert application is not None  # the composite foreign key guarantees it
     ensure_open(application)
     return interview, application
+
+
+async def recorded_step(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[StepT],
+    interview_id: UUID,
+    missing: str,
+) -> StepT:
+    """An interview's record of one step: 404 when the interview is not the caller's, or when
+    the step is not recorded yet (the detail `missing`)."""
+    await interviews.get(session, principal, interview_id)
+    found = await step_of(session, principal, model, interview_id)
+    if found is None:
+        raise NotFound(missing)
+    return found

@@ -6,12 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.records import step_of
 from app.core.timestamps import touch
-from app.interviews.service import finished_interview, interviews
+from app.interviews.service import finished_interview, recorded_step
 from app.models import NextSteps
 from app.next_steps.schemas import NextStepsRead, NextStepsWrite
 
@@ -19,11 +19,8 @@ from app.next_steps.schemas import NextStepsRead, NextStepsWrite
 async def get_next_steps(
     session: AsyncSession, principal: Principal, interview_id: UUID
 ) -> NextSteps:
-    await interviews.get(session, principal, interview_id)
-    found = await step_of(session, principal, NextSteps, interview_id)
-    if found is None:
-        raise NotFound("No next steps are recorded for that interview yet.")
-    return found
+    missing = "No next steps are recorded for that interview yet."
+    return await recorded_step(session, principal, NextSteps, interview_id, missing)
 
 
 async def record_next_steps(
