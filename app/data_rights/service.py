@@ -189,7 +189,7 @@ async def erase_candidate(
     )
     changed = await _scrub(session, principal, referee_ids, app_ids, now)
     message_ids = await _scrub_messages(
-        session, principal, candidate.id, referee_ids, app_ids, full_name
+        session, principal, candidate.id, referee_ids, app_ids, full_name, now
     )
     changed["messages"] = len(message_ids)
     changed["events"] = int(
@@ -322,6 +322,7 @@ async def _scrub_messages(
     referee_ids: list[UUID],
     app_ids: list[UUID],
     full_name: str,
+    now: datetime,
 ) -> list[UUID]:
     """Messages about the candidate or to them or their referees: addresses and words gone,
     those still queued cancelled; and their name taken out of consultants' digests."""
@@ -338,6 +339,7 @@ async def _scrub_messages(
                 (Message.status == MessageStatus.queued, MessageStatus.cancelled.value),
                 else_=Message.status,
             ),
+            **stamp(Message, now),
         )
         .returning(Message.id)
         .execution_options(synchronize_session=False)
@@ -350,7 +352,9 @@ async def _scrub_messages(
             Message.kind == MessageKind.daily_digest,
             Message.body.contains(full_name, autoescape=True),
         )
-        .values(body=func.replace(Message.body, full_name, "Erased Candidate"))
+        .values(
+            body=func.replace(Message.body, full_name, "Erased Candidate"), **stamp(Message, now)
+        )
         .returning(Message.id)
         .execution_options(synchronize_session=False)
     )
