@@ -7,7 +7,7 @@ here, never from a body or a path.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
@@ -32,6 +32,7 @@ from app.core.logging import bind_principal
 from app.core.rate_limits import credential_key
 from app.core.security import (
     AccessTokenExpired,
+    TokenClaims,
     api_key_agency,
     api_key_digest,
     looks_like_api_key,
@@ -70,6 +71,24 @@ class Principal:
     api_key_id: UUID | None
     scopes: frozenset[str]
 
+    @classmethod
+    def person(cls, agency_id: AgencyId, user_id: UserId, role: Role | None) -> "Principal":
+        """A logged-in person (`role` None only while logging in, before the role is read)."""
+        return cls(agency_id, user_id, role, None, frozenset())
+
+    @classmethod
+    def api_key(
+        cls, agency_id: AgencyId, key_id: UUID, scopes: frozenset[str], acting: UserId | None
+    ) -> "Principal":
+        """An integration's API key, acting for the user in On-Behalf-Of when it names one."""
+        return cls(agency_id, acting, None, key_id, scopes)
+
+    @classmethod
+    def system(cls, agency_id: AgencyId) -> "Principal":
+        """No person and no key: the worker, or the holder of a signed link (events and the
+        timeline show the system as the actor)."""
+        return cls(agency_id, None, None, None, frozenset())
+
     @property
     def is_person(self) -> bool:
         return self.api_key_id is None
@@ -82,7 +101,7 @@ class Principal:
 def worker_principal(agency_id: UUID) -> Principal:
     """The worker acting for an agency, on rows one of the narrow SECURITY DEFINER functions
     returned (no person, no key: events and the timeline show it as the system)."""
-    return Principal(AgencyId(agency_id), None, None, None, frozenset())
+    return Principal.system(AgencyId(agency_id))
 
 
 _oauth2 = OAuth2PasswordBearer(
@@ -133,12 +152,6 @@ class _Key:
     last_used_at: datetime | None
 
 
-@dataclass(frozen=True)
-class _User:
-    role: str
-    tokens_valid_after: datetime | None
-
-
 async def _principal_from_api_key(
     session: AsyncSession, key: str, clock: Clock
 ) -> tuple[AgencyId, _Key]:
@@ -162,10 +175,10 @@ async def _principal_from_api_key(
     return agency_id, api_key
 
 
-async def _active_user(session: AsyncSession, agency_id: AgencyId, user_id: UUID) -> _User | None:
-    """The user, if active (in the transaction `set_tenant` scoped to `agency_id`)."""
-    row = await (await driver_connection(session)).fetchrow(_USER_SQL, agency_id, user_id)
-    return None if row is None else _User(row["role"], row["tokens_valid_after"])
+async def _is_active_user(session: AsyncSession, agency_id: AgencyId, user_id: UUID) -> bool:
+    """Whether the user is active (in the transaction `set_tenant` scoped to `agency_id`)."""
+    driver = await driver_connection(session)
+    return await driver.fetchrow(_USER_SQL, agency_id, user_id) is not None
 
 
 async def authenticate(
@@ -192,32 +205,49 @@ async def authenticate(
         agency_id, api_key = await _principal_from_api_key(session, credential, clock)
         acting = await _on_behalf_of(session, agency_id, on_behalf_of)
         bind_principal(request, agency_id, acting, api_key.id)
-        return Principal(agency_id, acting, None, api_key.id, frozenset(api_key.scopes))
+        return Principal.api_key(agency_id, api_key.id, frozenset(api_key.scopes), acting)
     try:
         claims = read_access_token(request.app.state.jwt_secret, credential, clock.now())
     except AccessTokenExpired:
         raise _expired() from None
     if claims is None:
         raise _unauthenticated(InvalidToken())
-    await _count_request(request, clock, credential_key("user", str(claims.user_id)))
+    await count_request(request, clock, claims)
     await set_tenant(session, claims.agency_id)
-    user = await _active_user(session, claims.agency_id, claims.user_id)
-    if user is None:
-        raise _unauthenticated(InvalidToken("The user is unknown or deactivated."))
-    if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after:
-        raise _unauthenticated(InvalidToken("The password changed since this token was issued."))
+    principal = await person_principal(await driver_connection(session), request, claims)
     if on_behalf_of is not None:
         raise InvalidOnBehalfOf("Only API keys may act on behalf of a user.")
+    return principal
+
+
+async def person_principal(driver: Any, request: Request, claims: TokenClaims) -> Principal:
+    """The person a verified access token names, if they are still active and their password
+    has not changed since it was issued: read on every request, in the transaction scoped to
+    their agency (`driver`: its asyncpg connection), so a change holds at the next request."""
+    row = await driver.fetchrow(_USER_SQL, claims.agency_id, claims.user_id)
+    if row is None:
+        raise _unauthenticated(InvalidToken("The user is unknown or deactivated."))
+    valid_after = row["tokens_valid_after"]
+    if valid_after is not None and claims.issued_at < valid_after:
+        raise _unauthenticated(InvalidToken("The password changed since this token was issued."))
     bind_principal(request, claims.agency_id, claims.user_id, None)
-    return Principal(claims.agency_id, claims.user_id, Role(user.role), None, frozenset())
+    return Principal.person(claims.agency_id, claims.user_id, Role(row["role"]))
 
 
-async def _count_request(request: Request, clock: Clock, key: bytes) -> None:
+async def count_request(
+    request: Request, clock: Clock, claims: TokenClaims, driver: Any = None
+) -> None:
+    """Count a person's request against their quota (see `_count_request`)."""
+    await _count_request(request, clock, credential_key("user", str(claims.user_id)), driver)
+
+
+async def _count_request(request: Request, clock: Clock, key: bytes, driver: Any = None) -> None:
     """Count the request against its credential's quota (before any lookup: a flood of them
-    costs one small write each); the response announces what is left."""
+    costs one small write each); the response announces what is left. With `driver`, an
+    asyncpg connection outside any transaction, the count is written on it."""
     limit = request.app.state.settings.rate_limit_per_minute
     request.state.rate_limit = await rate_limits.hit(
-        request.app.state.limits, key, limit, clock.now()
+        request.app.state.limits, key, limit, clock.now(), driver
     )
 
 
@@ -230,7 +260,7 @@ async def _on_behalf_of(
         user_id = UUID(raw)
     except ValueError:
         raise InvalidOnBehalfOf("On-Behalf-Of must be a user id (UUID).") from None
-    if await _active_user(session, agency_id, user_id) is None:
+    if not await _is_active_user(session, agency_id, user_id):
         raise InvalidOnBehalfOf("On-Behalf-Of names no active user of this agency.")
     return UserId(user_id)
 

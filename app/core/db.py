@@ -59,6 +59,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 _SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :agency_id, true)")
+SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', $1, true)"
+"""`set_tenant` for a bare asyncpg connection in a transaction (the value bound as $1)."""
 
 
 async def set_tenant(session: AsyncSession, agency_id: AgencyId) -> None:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
-from typing import Protocol
+from typing import Any, Protocol
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
@@ -35,7 +35,12 @@ class Count:
 
 
 class LimitStore(Protocol):
-    async def count_request(self, key: bytes, limit: int, now: datetime) -> Count: ...
+    async def count_request(
+        self, key: bytes, limit: int, now: datetime, driver: Any = None
+    ) -> Count:
+        """Count one request of `key`'s quota window. `driver`: an asyncpg connection outside
+        any transaction that a store in PostgreSQL may write the count on (saving a checkout)."""
+        ...
 
     async def login_wait(self, scope: str, digest: bytes, now: datetime) -> int | None:
         """Seconds until `scope`'s next attempt is allowed, or None when it is allowed now."""
@@ -55,6 +60,10 @@ _HIT = (
 )
 
 
+def _reset_seconds(now: datetime, window: datetime) -> int:
+    return max(1, ceil(QUOTA_WINDOW_SECONDS - (now - window).total_seconds()))
+
+
 class PostgresLimits:
     """Counters in PostgreSQL, each write committed at once on its own connection (no request
     holds a counter's row, and a failed login's rollback cannot erase its failure)."""
@@ -62,16 +71,20 @@ class PostgresLimits:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def count_request(self, key: bytes, limit: int, now: datetime) -> Count:
+    async def count_request(
+        self, key: bytes, limit: int, now: datetime, driver: Any = None
+    ) -> Count:
         window = now.replace(second=0, microsecond=0)
+        if driver is not None:
+            hits = int(await driver.fetchval(_HIT, key, window))
+            return Count(hits, _reset_seconds(now, window))
         async with self.engine.connect() as connection:
             # Straight to the driver, before SQLAlchemy begins a transaction: the upsert is
             # its own (autocommit) transaction, and every request pays for it.
             driver = (await connection.get_raw_connection()).driver_connection
             assert driver is not None
             hits = int(await driver.fetchval(_HIT, key, window))
-        elapsed = (now - window).total_seconds()
-        return Count(hits, max(1, ceil(QUOTA_WINDOW_SECONDS - elapsed)))
+        return Count(hits, _reset_seconds(now, window))
 
     async def login_wait(self, scope: str, digest: bytes, now: datetime) -> int | None:
         since = now - LOGIN_WINDOW
@@ -124,7 +137,9 @@ class RedisLimits:
     def _quota_item(self, limit: int) -> RateLimitItem:
         return RateLimitItemPerMinute(limit, namespace="afterview-quota")
 
-    async def count_request(self, key: bytes, limit: int, now: datetime) -> Count:
+    async def count_request(
+        self, key: bytes, limit: int, now: datetime, driver: Any = None
+    ) -> Count:
         item = self._quota_item(limit)
         allowed = await self.quota.hit(item, key.hex())
         stats = await self.quota.get_window_stats(item, key.hex())

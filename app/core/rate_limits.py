@@ -5,6 +5,7 @@ httpapi `RateLimit-Policy`/`RateLimit`); over the quota, 429 `rate-limited` with
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,9 +40,12 @@ def credential_key(kind: str, credential: str) -> bytes:
     return hashlib.sha256(f"{kind}:{credential}".encode()).digest()
 
 
-async def hit(store: LimitStore, key: bytes, limit: int, now: datetime) -> Quota:
-    """Count one request; raise 429 when this one is over the quota."""
-    count = await store.count_request(key, limit, now)
+async def hit(
+    store: LimitStore, key: bytes, limit: int, now: datetime, driver: Any = None
+) -> Quota:
+    """Count one request; raise 429 when this one is over the quota. (`driver`: see
+    `LimitStore.count_request`.)"""
+    count = await store.count_request(key, limit, now, driver)
     reset = count.reset_seconds
     quota = Quota(limit, max(limit - count.hits, 0), reset)
     if count.hits > limit:

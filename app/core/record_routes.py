@@ -12,11 +12,15 @@ from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import ExternalIdTaken, PreconditionRequired
 from app.core.etag import IfMatch, etag_of
+from app.core.fast_reads import RecordRead
 from app.core.idempotency import IdempotencyDep
 from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
 from app.core.records import RecordService
 from app.core.routing import ExternalIdPath, upserted, with_etag
+
+RECORD_READS: dict[str, RecordRead] = {}
+"""Each record's `GET {path}/{record_id}`, by `path` (for `FastRecordReads`)."""
 
 
 def add_record_routes(
@@ -98,6 +102,7 @@ def add_record_routes(
             openapi_extra=raises(*writes) | SETS_ETAG,
         )
     item = f"{path}/{{record_id}}"
+    RECORD_READS[path] = RecordRead(service, item)
     router.add_api_route(
         item,
         read_record,

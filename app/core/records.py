@@ -183,8 +183,21 @@ class RecordService(Generic[ModelT]):
         if sql is None:
             record = await self.get(session, principal, record_id)
             return self.read.model_validate(record), record.version
-        driver = await driver_connection(session)
-        row = await driver.fetchrow(sql, principal.agency_id, record_id)
+        return await self.read_row(await driver_connection(session), principal, record_id, sql)
+
+    @property
+    def reads_by_driver(self) -> bool:
+        """Whether `read_row` can answer `GET` (every field of `read` is a column)."""
+        return _read_sql(self.model.__table__, self.read) is not None
+
+    async def read_row(
+        self, driver: Any, principal: Principal, record_id: UUID, sql: str | None = None
+    ) -> tuple[BaseModel, int]:
+        """`read_one` on an asyncpg connection in a transaction already scoped to the caller's
+        agency (only when `reads_by_driver`)."""
+        row = await driver.fetchrow(
+            sql or _read_sql(self.model.__table__, self.read), principal.agency_id, record_id
+        )
         if row is None:
             raise NotFound(f"No {self.label} with that id.")
         return self.read.model_validate(dict(row)), row["version"]
