@@ -30,8 +30,8 @@ from app.core.logging import configure_logging
 from app.core.metrics import process_exited
 from app.core.openapi_tags import SERVERS, TAGS
 from app.core.problem_docs import problems_openapi
-from app.core.record_routes import RECORD_READS
 from app.core.rate_limits import policy_header
+from app.core.record_routes import RECORD_READS
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.data_rights.router import router as data_rights_router
