@@ -297,3 +297,58 @@ async def test_the_access_line_names_the_route_and_the_caller(
         assert line["agency_id"] == str(tenant.agency_id)
         assert "user_id" in line
     assert lines[0]["user_id"] == lines[1]["user_id"]
+
+
+PLAIN_LISTS = ["/v1/applications", "/v1/candidates", "/v1/clients", "/v1/vacancies"]
+
+
+def test_the_plain_lists_are_the_ones_registered() -> None:
+    assert sorted(path for path, read in RECORD_READS.items() if read.plain_list) == PLAIN_LISTS
+
+
+@pytest.mark.parametrize("prefix", PLAIN_LISTS)
+async def test_pages_of_a_list_read_alike_through_the_fast_lane(
+    lanes: Lanes, tenant: Tenant, prefix: str
+) -> None:
+    made = [await MAKERS[prefix](tenant) for _ in range(3)]
+    token = await _fresh_token(tenant)
+    fast, route = await lanes.both(f"{prefix}?limit=2", token)
+    assert_alike(fast, route)
+    first = fast.json()
+    assert len(first["items"]) == 2 and first["next"]
+    fast, route = await lanes.both(f"{prefix}?cursor={first['next']}&limit=2", token)
+    assert_alike(fast, route)
+    shown = {item["id"] for item in first["items"] + fast.json()["items"]}
+    assert {record["id"] for record in made} <= shown
+    fast, route = await lanes.both(prefix, token)  # the default limit: everything, no cursor
+    assert_alike(fast, route)
+    assert fast.json()["next"] is None
+    assert lanes.fast_answers == 3
+
+
+async def test_a_list_the_fast_lane_does_not_take_goes_to_the_route(
+    lanes: Lanes, tenant: Tenant
+) -> None:
+    await make_candidate(tenant)
+    token = await _fresh_token(tenant)
+    cursor = (await lanes.both("/v1/candidates?limit=1", token))[0].json()["next"]
+    taken = lanes.fast_answers
+    for query in [
+        "limit=0",
+        "limit=201",
+        "limit=ten",
+        "limit=007",
+        "limit=5&limit=6",
+        "cursor=not-a-cursor",
+        f"cursor={cursor}%3D",
+        "name=Ada",
+        "updated_after=2020-01-01T00:00:00Z",
+        "limit",
+    ]:
+        fast, route = await lanes.both(f"/v1/candidates?{query}", token)
+        assert fast.status_code == route.status_code, query
+        if fast.status_code == 200:
+            assert_alike(fast, route)
+        else:
+            _problem_alike(fast, route)
+    assert lanes.fast_answers == taken

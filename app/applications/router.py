@@ -52,6 +52,7 @@ add_record_routes(
     router,
     service=applications,
     path="/v1/applications",
+    plain_list=True,
     create=ApplicationCreate,
     read=ApplicationRead,
     update=ApplicationUpdate,

@@ -92,6 +92,7 @@ add_record_routes(
     router,
     service=candidates,
     path="/v1/candidates",
+    plain_list=True,
     create=CandidateCreate,
     read=CandidateRead,
     update=CandidateUpdate,

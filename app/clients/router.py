@@ -87,6 +87,7 @@ add_record_routes(
     router,
     service=clients,
     path="/v1/clients",
+    plain_list=True,
     create=ClientCreate,
     read=ClientRead,
     update=ClientUpdate,

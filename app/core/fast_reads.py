@@ -1,16 +1,18 @@
-"""`GET /v1/<records>/{id}` for a logged-in person, answered without FastAPI's per-request
-machinery: the commonest request an agency front-end sends (issue 11).
+"""`GET /v1/<records>/{id}` and the first pages of `GET /v1/<records>` for a logged-in person,
+answered without FastAPI's per-request machinery: the commonest requests an agency front-end
+sends (issue 11).
 
 It is the same request, not a second implementation of one: the token is read by
 `read_access_token`, the quota counted by `rate_limits.hit`, the person checked by
-`person_principal`, the row read by `RecordService.read_row` under `set_config` in one
-transaction (both walls: the statement's own agency filter and forced RLS), problems rendered
-by `problem_response`, and the body serialised by the route's own response schema. What it
+`person_principal`, the rows read by `RecordService.read_row` / `read_page` under `set_config`
+in one transaction (both walls: the statement's own agency filter and forced RLS), problems
+rendered by `problem_response`, and the body serialised by the route's own response schema. What it
 saves is FastAPI's route matching, dependency solving and response validation, and
 SQLAlchemy's session: about 70% of the request's CPU (bench/http.py).
 
 Anything else (an API key, On-Behalf-Of, a token that is not a valid one, an id not in canonical
-form, another method) goes on to the FastAPI route unchanged, which answers it as before. The
+form, a list with filters or a `limit`/`cursor` the route would refuse, another method) goes on
+to the FastAPI route unchanged, which answers it as before. The
 route stays in the OpenAPI document; tests/test_fast_reads.py checks both paths answer alike.
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,8 +30,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.auth import count_request, person_principal
 from app.core.db import SET_TENANT_SQL
-from app.core.errors import Problem, problem_response
+from app.core.errors import InvalidCursor, Problem, problem_response
 from app.core.etag import etag_of
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    SYNC_ORDER_TYPES,
+    Page,
+    PageParams,
+    decode_values,
+)
 from app.core.records import RecordService
 from app.core.security import AccessTokenExpired, TokenClaims, looks_like_api_key, read_access_token
 
@@ -37,13 +48,58 @@ _RECORD_PATH = re.compile(
 )
 
 
+_LIMIT = re.compile(r"[1-9][0-9]{0,2}")
+_CURSOR = re.compile(r"[A-Za-z0-9_\-]{1,1024}")
+
+
 @dataclass(frozen=True)
 class RecordRead:
-    """What a record's `GET {path}/{record_id}` route reads, and its template (for the access
-    log and the latency metric, which name routes, never raw paths)."""
+    """A record's `GET {list_path}/{record_id}` route, and whether `GET {list_path}` with no
+    filter lists every record of the agency in sync order (`plain_list`)."""
 
     service: RecordService[Any]
-    path: str  # the route's template: `/v1/candidates/{record_id}`
+    list_path: str
+    plain_list: bool
+
+    @property
+    def path(self) -> str:
+        """The item route's template (`route_template` reads it for the access log and the
+        latency metric, which name routes, never raw paths)."""
+        return f"{self.list_path}/{{record_id}}"
+
+
+@dataclass(frozen=True)
+class _ListRoute:
+    path: str
+
+
+def _page_params(query: bytes) -> PageParams | None:
+    """`limit` and `cursor` when they are all the query holds, each once, in a form the route
+    accepts (`cursor` one this list could have returned); else None."""
+    found = dict[str, str]()
+    for name, _, value in (part.partition(b"=") for part in query.split(b"&") if part):
+        if name not in (b"limit", b"cursor") or name.decode() in found:
+            return None
+        found[name.decode()] = value.decode("latin-1")
+    limit, cursor = found.get("limit", str(DEFAULT_LIMIT)), found.get("cursor")
+    if not _LIMIT.fullmatch(limit) or int(limit) > MAX_LIMIT:
+        return None
+    if cursor is not None and not (_CURSOR.fullmatch(cursor) and _decodes(cursor)):
+        return None
+    return PageParams(limit=int(limit), cursor=cursor)
+
+
+def _page_of(item: type[BaseModel]) -> type[BaseModel]:
+    """The list route's response model, `Page[item]` (the same class: Pydantic caches it)."""
+    return Page[item]  # type: ignore[valid-type]
+
+
+def _decodes(cursor: str) -> bool:
+    try:
+        decode_values(cursor, SYNC_ORDER_TYPES)
+    except InvalidCursor:
+        return False
+    return True
 
 
 class FastRecordReads:
@@ -52,6 +108,8 @@ class FastRecordReads:
     def __init__(self, app: ASGIApp, reads: Mapping[str, RecordRead]) -> None:
         self.app = app
         self.reads = {path: read for path, read in reads.items() if read.service.reads_by_driver}
+        self.lists = {path: read for path, read in self.reads.items() if read.plain_list}
+        self.pages = {read.list_path: _page_of(read.service.read) for read in self.lists.values()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = self._target(scope)
@@ -59,15 +117,20 @@ class FastRecordReads:
         if target is None or claims is None:
             await self.app(scope, receive, send)
             return
-        read, record_id = target
-        scope["route"] = read  # `route_template` reads its `path`
-        response = await self._answer(Request(scope), read, record_id, claims)
+        read, wanted = target
+        # `route_template` reads the route's `path`, for the access log and the metric.
+        scope["route"] = read if isinstance(wanted, UUID) else _ListRoute(read.list_path)
+        response = await self._answer(Request(scope), read, wanted, claims)
         await response(scope, receive, send)
 
-    def _target(self, scope: Scope) -> tuple[RecordRead, UUID] | None:
+    def _target(self, scope: Scope) -> tuple[RecordRead, UUID | PageParams] | None:
         if scope["type"] != "http" or scope["method"] != "GET":
             return None
-        match = _RECORD_PATH.fullmatch(scope["path"])
+        path = scope["path"]
+        if (listed := self.lists.get(path)) is not None:
+            params = _page_params(scope["query_string"])
+            return None if params is None else (listed, params)
+        match = _RECORD_PATH.fullmatch(path)
         read = self.reads.get(match.group(1)) if match else None
         return None if read is None or match is None else (read, UUID(match.group(2)))
 
@@ -87,7 +150,7 @@ class FastRecordReads:
             return None
 
     async def _answer(
-        self, request: Request, read: RecordRead, record_id: UUID, claims: TokenClaims
+        self, request: Request, read: RecordRead, wanted: UUID | PageParams, claims: TokenClaims
     ) -> Response:
         state = request.app.state
         try:
@@ -99,11 +162,14 @@ class FastRecordReads:
                 async with driver.transaction():
                     await driver.execute(SET_TENANT_SQL, str(claims.agency_id))
                     principal = await person_principal(driver, request, claims)
-                    shown, version = await read.service.read_row(driver, principal, record_id)
+                    if isinstance(wanted, UUID):
+                        shown, version = await read.service.read_row(driver, principal, wanted)
+                    else:
+                        rows, cursor = await read.service.read_page(driver, principal, wanted)
         except Problem as problem:
             return problem_response(request, problem)
-        return Response(
-            shown.model_dump_json(by_alias=True),
-            media_type="application/json",
-            headers={"ETag": etag_of(version)},
-        )
+        if isinstance(wanted, UUID):
+            body = shown.model_dump_json(by_alias=True)
+            return Response(body, media_type="application/json", headers={"ETag": etag_of(version)})
+        page = self.pages[read.list_path].model_validate({"items": rows, "next": cursor})
+        return Response(page.model_dump_json(by_alias=True), media_type="application/json")

@@ -22,6 +22,8 @@ from app.core.errors import InvalidCursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+SYNC_ORDER_TYPES = (datetime, UUID)
+"""What a record list's cursor carries: the last row's `updated_at` and `id`."""
 
 T = TypeVar("T")
 Row = TypeVar("Row")

@@ -33,9 +33,11 @@ def add_record_routes(
     create: type[BaseModel] | None = None,
     replace: type[BaseModel] | None = None,
     delete_summary: str | None = None,
+    plain_list: bool = False,
 ) -> None:
     """`GET, PATCH, DELETE {path}/{id}`; with `create`, `POST {path}`; with `replace`,
-    `PUT {path}/by-external-id/{id}`."""
+    `PUT {path}/by-external-id/{id}`. `plain_list`: the router's `GET {path}`, given no filter,
+    lists every record of the agency in sync order (so `FastRecordReads` may answer it)."""
     label = service.label
     writes = service.write_problems
     if hasattr(service.model, "external_id"):
@@ -102,7 +104,7 @@ def add_record_routes(
             openapi_extra=raises(*writes) | SETS_ETAG,
         )
     item = f"{path}/{{record_id}}"
-    RECORD_READS[path] = RecordRead(service, item)
+    RECORD_READS[path] = RecordRead(service, path, plain_list)
     router.add_api_route(
         item,
         read_record,

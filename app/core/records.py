@@ -23,7 +23,13 @@ from app.core.db import driver_connection
 from app.core.errors import ExternalIdTaken, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
 from app.core.events import record_event
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import (
+    SYNC_ORDER_TYPES,
+    PageParams,
+    decode_values,
+    encode_cursor,
+    paginate,
+)
 from app.core.timestamps import touch
 from app.models.base import TenantOwned, TenantRecord
 from app.models.workflow import InterviewStep
@@ -126,6 +132,19 @@ def _read_sql(table: Table, read: type[BaseModel]) -> str | None:
     return f'SELECT {columns} FROM "{table.name}" WHERE agency_id = $1 AND id = $2'  # noqa: S608
 
 
+@cache
+def _page_sql(table: Table, read: type[BaseModel], after: bool) -> str:
+    """One page of `read`'s columns (which include `updated_at` and `id`) in sync order: `$1`
+    the agency, `$2` the limit, and with `after` the page starts after (`$3`, `$4`)."""
+    columns = ", ".join(f'"{name}"' for name in read.model_fields)
+    start = " AND (updated_at, id) > ($3, $4)" if after else ""
+    # Names from the model's own table, never from input.
+    return (
+        f'SELECT {columns} FROM "{table.name}" '  # noqa: S608
+        f"WHERE agency_id = $1{start} ORDER BY updated_at, id LIMIT $2"
+    )
+
+
 class RecordService(Generic[ModelT]):
     model: ClassVar[type[Any]]
     label: ClassVar[str]
@@ -187,8 +206,11 @@ class RecordService(Generic[ModelT]):
 
     @property
     def reads_by_driver(self) -> bool:
-        """Whether `read_row` can answer `GET` (every field of `read` is a column)."""
-        return _read_sql(self.model.__table__, self.read) is not None
+        """Whether `read_row` and `read_page` can answer `GET` (every field of `read` is a
+        column, the sync order's among them)."""
+        fields = self.read.model_fields
+        sql = _read_sql(self.model.__table__, self.read)
+        return sql is not None and "updated_at" in fields and "id" in fields
 
     async def read_row(
         self, driver: Any, principal: Principal, record_id: UUID, sql: str | None = None
@@ -201,6 +223,21 @@ class RecordService(Generic[ModelT]):
         if row is None:
             raise NotFound(f"No {self.label} with that id.")
         return self.read.model_validate(dict(row)), row["version"]
+
+    async def read_page(
+        self, driver: Any, principal: Principal, params: PageParams
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """`listing` with no filters, on an asyncpg connection in a transaction scoped to the
+        caller's agency (only when `reads_by_driver`): each row as `read`'s fields, and the
+        next page's cursor (as `paginate` makes it)."""
+        after = decode_values(params.cursor, SYNC_ORDER_TYPES) if params.cursor else []
+        sql = _page_sql(self.model.__table__, self.read, bool(after))
+        rows = await driver.fetch(sql, principal.agency_id, params.limit + 1, *after)
+        cursor = None
+        if len(rows) > params.limit:
+            rows = rows[: params.limit]
+            cursor = encode_cursor([rows[-1]["updated_at"], rows[-1]["id"]])
+        return [dict(row) for row in rows], cursor
 
     def base_query(self, principal: Principal) -> Select[Any]:
         return select(self.model).where(self.model.agency_id == principal.agency_id)

@@ -42,6 +42,7 @@ add_record_routes(
     router,
     service=vacancies,
     path="/v1/vacancies",
+    plain_list=True,
     create=VacancyCreate,
     read=VacancyRead,
     update=VacancyUpdate,
