@@ -99,7 +99,7 @@ async def create_agency(
             )
         )
         await session.flush()
-        founder = Principal(agency_id, admin_id, Role.admin, None, frozenset())
+        founder = Principal.person(agency_id, admin_id, Role.admin)
         audit.record(session, founder, clock, "agency.created", ("agency", agency_id), via="cli")
     return NewAgency(agency_id, admin_id)
 

@@ -13,6 +13,7 @@ from app.core.errors import AmbiguousLogin, InvalidCredentials, TooManyAttempts
 from app.core.etag import IfMatch, set_etag
 from app.core.openapi_headers import SETS_ETAG
 from app.core.problem_docs import raises
+from app.core.state import StateDep
 from app.users import service as users
 from app.users.schemas import MeUpdate, UserRead
 
@@ -54,19 +55,20 @@ async def log_in(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
+    state: StateDep,
     form: LoginForm,
     response: Response,
 ) -> TokenResponse:
-    settings = request.app.state.settings
+    settings = state.settings
     issued = await service.login(
         session,
         clock,
         email=form.username,
         password=form.password,
         agency_hint=form.client_id,
-        jwt_secret=request.app.state.jwt_secret,
+        jwt_secret=state.jwt_secret,
         ttl_seconds=settings.token_ttl_seconds,
-        limits=request.app.state.limits,
+        limits=state.limits,
         client_address=request.client.host if request.client else None,
     )
     response.headers["Cache-Control"] = "no-store"

@@ -72,7 +72,7 @@ async def login(
         .values(last_login_at=now)
         .execution_options(synchronize_session=False)
     )
-    principal = Principal(agency_id, match.user_id, None, None, frozenset())
+    principal = Principal.person(agency_id, match.user_id, None)
     audit.record(session, principal, clock, "user.logged_in", ("user", match.user_id))
     return IssuedToken(
         issue_access_token(jwt_secret, match.user_id, agency_id, now, ttl_seconds), ttl_seconds

@@ -38,6 +38,7 @@ from app.core.security import (
     looks_like_api_key,
     read_access_token,
 )
+from app.core.state import state_of
 from app.models import ApiKey, Role
 
 KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -84,9 +85,14 @@ class Principal:
         return cls(agency_id, acting, None, key_id, scopes)
 
     @classmethod
+    def link_holder(cls, agency_id: AgencyId) -> "Principal":
+        """Whoever holds a genuine signed link, acting for its agency on that request only
+        (no person, no key, no scopes)."""
+        return cls(agency_id, None, None, None, frozenset())
+
+    @classmethod
     def system(cls, agency_id: AgencyId) -> "Principal":
-        """No person and no key: the worker, or the holder of a signed link (events and the
-        timeline show the system as the actor)."""
+        """The worker acting for an agency (events and the timeline show the system)."""
         return cls(agency_id, None, None, None, frozenset())
 
     @property
@@ -207,7 +213,7 @@ async def authenticate(
         bind_principal(request, agency_id, acting, api_key.id)
         return Principal.api_key(agency_id, api_key.id, frozenset(api_key.scopes), acting)
     try:
-        claims = read_access_token(request.app.state.jwt_secret, credential, clock.now())
+        claims = read_access_token(state_of(request.app).jwt_secret, credential, clock.now())
     except AccessTokenExpired:
         raise _expired() from None
     if claims is None:
@@ -245,10 +251,9 @@ async def _count_request(request: Request, clock: Clock, key: bytes, driver: Any
     """Count the request against its credential's quota (before any lookup: a flood of them
     costs one small write each); the response announces what is left. With `driver`, an
     asyncpg connection outside any transaction, the count is written on it."""
-    limit = request.app.state.settings.rate_limit_per_minute
-    request.state.rate_limit = await rate_limits.hit(
-        request.app.state.limits, key, limit, clock.now(), driver
-    )
+    state = state_of(request.app)
+    limit = state.settings.rate_limit_per_minute
+    request.state.rate_limit = await rate_limits.hit(state.limits, key, limit, clock.now(), driver)
 
 
 async def _on_behalf_of(

@@ -9,12 +9,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.clock import Clock
 from app.core.errors import StaleEtag
+from app.core.state import state_of
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request, committed before the response is sent
     (so a failed commit is an error response, never a false success)."""
-    async with request.app.state.sessions() as session:
+    async with state_of(request.app).sessions() as session:
         try:
             async with session.begin():
                 yield session
@@ -23,8 +24,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
+    return state_of(request.app).clock
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -42,6 +42,7 @@ from app.core.pagination import (
 )
 from app.core.records import RecordService
 from app.core.security import AccessTokenExpired, TokenClaims, looks_like_api_key, read_access_token
+from app.core.state import state_of
 
 _RECORD_PATH = re.compile(
     r"(/v1/[a-z-]+)/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
@@ -143,7 +144,7 @@ class FastRecordReads:
             return None
         if "on-behalf-of" in headers:
             return None
-        state = scope["app"].state
+        state = state_of(scope["app"])
         try:
             return read_access_token(state.jwt_secret, token, state.clock.now())
         except AccessTokenExpired:
@@ -152,10 +153,10 @@ class FastRecordReads:
     async def _answer(
         self, request: Request, read: RecordRead, wanted: UUID | PageParams, claims: TokenClaims
     ) -> Response:
-        state = request.app.state
+        state = state_of(request.app)
         try:
             async with state.engine.connect() as connection:
-                driver = (await connection.get_raw_connection()).driver_connection
+                driver: Any = (await connection.get_raw_connection()).driver_connection
                 # Counted in its own (autocommit) statement before the transaction, as the
                 # route counts it on a connection of its own: a refusal still counts.
                 await count_request(request, state.clock, claims, driver)

@@ -23,6 +23,7 @@ from app.core.auth import CurrentPrincipal, Principal
 from app.core.clock import Clock
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+from app.core.state import state_of
 from app.models import IdempotencyKey
 
 KEEP_FOR = timedelta(hours=48)
@@ -136,7 +137,7 @@ async def idempotency(
         return idem
     idem.key, idem.credential = key, _credential(principal)
     # Keyed with the server secret: a stored hash of a body holding a password is no oracle.
-    mac = hmac.new(request.app.state.jwt_secret.encode(), digestmod=hashlib.sha256)
+    mac = hmac.new(state_of(request.app).jwt_secret.encode(), digestmod=hashlib.sha256)
     for part in (request.method, request.url.path, request.url.query):
         mac.update(part.encode() + b"\n")
     mac.update(await request.body())

@@ -2,7 +2,7 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from app.applications.service import applications
 from app.core.auth import EventsReader, WorkflowReader
@@ -12,6 +12,7 @@ from app.core.event_catalogue import SUBSCRIBABLE, catalogue_markdown, unknown_t
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
 from app.core.routing import ApplicationIdPath
+from app.core.state import SettingsDep
 from app.events.schemas import EventPage, EventRead, TimelineEntry
 from app.events.service import FeedPosition, application_timeline, feed
 
@@ -58,7 +59,7 @@ async def read_event_feed(
     principal: EventsReader,
     session: SessionDep,
     clock: ClockDep,
-    request: Request,
+    settings: SettingsDep,
     after: Annotated[
         str | None,
         Query(max_length=512, description="`next` of the previous page; none: the oldest kept."),
@@ -73,7 +74,7 @@ async def read_event_feed(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size, at most 1000.")] = 100,
 ) -> EventPage:
-    retention = timedelta(days=request.app.state.settings.event_retention_days)
+    retention = timedelta(days=settings.event_retention_days)
     position = FeedPosition.decode(after) if after else None
     events, resume = await feed(
         session, principal, clock.now(), position, _types(types), limit, retention

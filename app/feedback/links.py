@@ -18,6 +18,7 @@ from app.core.auth import Principal
 from app.core.db import set_tenant
 from app.core.errors import LinkExpired, NotFound
 from app.core.ids import AgencyId
+from app.core.state import StateDep
 
 AUDIENCE = "afterview-feedback-link"
 
@@ -64,9 +65,9 @@ class FeedbackLinks:
         return agency_id, request_id
 
 
-async def _links(request: Request) -> FeedbackLinks:
-    base = request.app.state.settings.public_url or str(request.base_url)
-    return FeedbackLinks(request.app.state.jwt_secret, base)
+async def _links(request: Request, state: StateDep) -> FeedbackLinks:
+    base = state.settings.public_url or str(request.base_url)
+    return FeedbackLinks(state.jwt_secret, base)
 
 
 LinksDep = Annotated[FeedbackLinks, Depends(_links)]
@@ -79,4 +80,4 @@ async def link_principal(
     the principal and the request id, with the transaction scoped to the agency."""
     agency_id, request_id = links.read(token, now)
     await set_tenant(session, agency_id)
-    return Principal(agency_id, None, None, None, frozenset()), request_id
+    return Principal.link_holder(agency_id), request_id

@@ -7,19 +7,22 @@ token; without it the route is open, so keep the port on a private network.
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.core.errors import AuthenticationRequired, InvalidToken
 from app.core.metrics import exposition, outbox_families, sample_pool
+from app.core.state import SettingsDep, StateDep
 from app.metrics.service import outbox_depth
 
 router = APIRouter()
 
 
-async def _scraper(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+async def _scraper(
+    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
     """Let the scrape through when no token is configured, or when it carries the token."""
-    token = request.app.state.settings.metrics_token
+    token = settings.metrics_token
     if token is None:
         return
     if not authorization:
@@ -36,7 +39,7 @@ def _challenge(problem: AuthenticationRequired | InvalidToken) -> Exception:
 
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(_scraper)])
-async def read_metrics(request: Request) -> Response:
-    sample_pool(request.app.state.engine)
-    depth = await outbox_depth(request.app.state.sessions)
+async def read_metrics(state: StateDep) -> Response:
+    sample_pool(state.engine)
+    depth = await outbox_depth(state.sessions)
     return Response(exposition(outbox_families(depth)), media_type=CONTENT_TYPE_LATEST)

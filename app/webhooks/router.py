@@ -1,7 +1,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from app.core.auth import WebhookManager
 from app.core.deps import ClockDep, SessionDep
@@ -11,6 +11,7 @@ from app.core.idempotency import IdempotencyDep
 from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
 from app.core.problem_docs import raises
+from app.core.state import StateDep
 from app.webhooks import service
 from app.webhooks.schemas import (
     WebhookDeliveryRead,
@@ -34,10 +35,9 @@ SIGNING = (
 )
 
 
-async def _config(request: Request) -> service.WebhookConfig:
+async def _config(state: StateDep) -> service.WebhookConfig:
     return service.WebhookConfig(
-        WebhookSecrets(request.app.state.jwt_secret),
-        request.app.state.settings.webhooks_allow_private,
+        WebhookSecrets(state.jwt_secret), state.settings.webhooks_allow_private
     )
 
 
