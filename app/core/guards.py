@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import (
-    FieldError,
     InternalError,
     PayloadTooLarge,
     Problem,
@@ -169,10 +168,7 @@ def _too_large(limit: int) -> Problem:
 
 
 def _nul(field: str, location: str) -> Problem:
-    return ValidationFailed(
-        f"{field}: {NUL_MESSAGE}",
-        errors=[FieldError(field=field, location=location, message=NUL_MESSAGE).model_dump()],
-    )
+    return ValidationFailed.at_field(field, NUL_MESSAGE, location=location)
 
 
 async def _answer(scope: Scope, send: Send, problem: Problem) -> None:
