@@ -7,7 +7,7 @@ here, never from a body or a path.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
@@ -58,6 +58,11 @@ class Scope(StrEnum):
     agency_read = "agency:read"
 
 
+LinkVia = Literal["candidate", "client"]
+"""Whose signed link: the candidate's (`/candidate/{token}`) or a client contact's
+(`/feedback/{token}`)."""
+
+
 DEFAULT_SCOPES = frozenset(Scope) - {Scope.users_write}
 """A key made without `scopes` gets these; provisioning users must be asked for explicitly."""
 
@@ -71,6 +76,8 @@ class Principal:
     """The logged-in user's role; None for API keys, which never hold a role."""
     api_key_id: UUID | None
     scopes: frozenset[str]
+    via: LinkVia | None = None
+    """Who holds the signed link acting (`candidate`, `client`); None for everyone else."""
 
     @classmethod
     def person(cls, agency_id: AgencyId, user_id: UserId, role: Role | None) -> "Principal":
@@ -85,10 +92,10 @@ class Principal:
         return cls(agency_id, acting, None, key_id, scopes)
 
     @classmethod
-    def link_holder(cls, agency_id: AgencyId) -> "Principal":
-        """Whoever holds a genuine signed link, acting for its agency on that request only
-        (no person, no key, no scopes)."""
-        return cls(agency_id, None, None, None, frozenset())
+    def link_holder(cls, agency_id: AgencyId, via: LinkVia) -> "Principal":
+        """Whoever holds a genuine signed link, acting for its agency on what the link names
+        only (no person, no key, no scopes); `via` says whose link it is."""
+        return cls(agency_id, None, None, None, frozenset(), via)
 
     @classmethod
     def system(cls, agency_id: AgencyId) -> "Principal":
@@ -97,7 +104,8 @@ class Principal:
 
     @property
     def is_person(self) -> bool:
-        return self.api_key_id is None
+        """Not an integration's key, nor a link's holder."""
+        return self.api_key_id is None and self.via is None
 
     @property
     def is_admin(self) -> bool:

@@ -23,6 +23,10 @@ _FEEDBACK = (
     "the signed link is a credential and never leaves in an event)"
 )
 _MESSAGE = "Message (`GET /v1/messages/{id}`)"
+_CANDIDATE_LINK = (
+    "Candidate link (`POST /v1/interviews/{id}/candidate-link`), without its URL: the link is "
+    "a credential and never leaves in an event"
+)
 
 CATALOGUE: dict[str, str] = {
     **{
@@ -52,6 +56,9 @@ CATALOGUE: dict[str, str] = {
     "feedback.expired": f"{_FEEDBACK}: the link expired, or the application closed",
     "feedback.received": f"{_FEEDBACK}: the client's feedback arrived",
     "feedback.released": f"{_FEEDBACK}: released to the candidate",
+    "candidate_link.issued": f"{_CANDIDATE_LINK}: issued (again: the earlier link answers 410); "
+    "`details.emailed` says whether it was emailed to the candidate",
+    "candidate_link.revoked": f"{_CANDIDATE_LINK}: revoked by a consultant (it answers 410)",
     "message.sent": f"{_MESSAGE}: delivered to the mail server",
     "message.deferred": f"{_MESSAGE}: a temporary failure; retried at `next_attempt_at`",
     "message.failed": f"{_MESSAGE}: gave up (permanent failure or out of attempts)",

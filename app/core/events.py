@@ -47,6 +47,7 @@ def record_event(
         snapshot = snapshot.model_dump(mode="json")
     event = Event(
         **stamped_by(principal, clock),
+        via_link=principal.via,
         type=event_type,
         object_type=event_type.split(".", 1)[0],
         object_id=object_id,

@@ -80,4 +80,4 @@ async def link_principal(
     the principal and the request id, with the transaction scoped to the agency."""
     agency_id, request_id = links.read(token, now)
     await set_tenant(session, agency_id)
-    return Principal.link_holder(agency_id), request_id
+    return Principal.link_holder(agency_id, via="client"), request_id

@@ -173,6 +173,27 @@ DEFAULTS: dict[MessageKind, TemplateSpec] = {
             "failing_since": "Mon 30 Nov 2026 09:00",
         },
     ),
+    MessageKind.candidate_link: TemplateSpec(
+        "Your {{ role_title }} interview: your notes, your decision, your thanks",
+        "Dear {{ recipient_name }},\n\nThank you for interviewing for the {{ role_title }} role "
+        "at {{ client_name }}. While it is fresh, this page takes a few minutes on your phone:"
+        "\n\n{{ candidate_link }}\n\n"
+        "- Make notes on the questions you were asked and how you answered them.\n"
+        "- Decide whether you still want the job.\n"
+        "- Thank us first; then you can draft a short note to your interviewers, which we "
+        "check before it goes.\n\n"
+        "Please do it within a day. The link works until {{ link_expires }}; it is yours "
+        "alone, so please do not forward it.\n\n{{ consultant_name }}\n{{ agency_name }}",
+        {
+            **_AGENCY,
+            **_ROLE,
+            "recipient_name": "Amara",
+            "candidate_first_name": "Amara",
+            "candidate_last_name": "Okafor",
+            "candidate_link": "https://afterview.example/candidate/eyJhbGciOi",
+            "link_expires": "Thu 03 Dec 17:00",
+        },
+    ),
 }
 
 RENDER_BUDGET_SECONDS = 0.2

@@ -5,6 +5,7 @@ from app.models.api_key import ApiKey
 from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.candidate import Candidate, Referee
+from app.models.candidate_link import CandidateLink
 from app.models.client import Client, ClientContact
 from app.models.event import Event
 from app.models.idempotency import IdempotencyKey
@@ -28,6 +29,7 @@ from app.models.webhook import DeliveryState, WebhookAttempt, WebhookDelivery, W
 from app.models.workflow import (
     AnswerQuality,
     Debrief,
+    DebriefAuthor,
     DebriefQuestion,
     Decision,
     DecisionKind,
@@ -53,9 +55,11 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Candidate",
+    "CandidateLink",
     "Client",
     "ClientContact",
     "Debrief",
+    "DebriefAuthor",
     "DebriefQuestion",
     "Decision",
     "DecisionKind",

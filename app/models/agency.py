@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
@@ -20,6 +20,7 @@ class Agency(Timestamps, Versioned, Base):
         ),
         CheckConstraint("feedback_max_chases BETWEEN 0 AND 20", name="feedback_max_chases"),
         CheckConstraint("retention_days BETWEEN 30 AND 3650", name="retention_days"),
+        CheckConstraint("candidate_link_days BETWEEN 1 AND 30", name="candidate_link_days"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
@@ -33,3 +34,6 @@ class Agency(Timestamps, Versioned, Base):
     sender_name: Mapped[str | None] = mapped_column(String(200))
     sender_email: Mapped[str | None] = mapped_column(String(320))
     retention_days: Mapped[int] = mapped_column(Integer, server_default="730")
+    candidate_links: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    """The worker emails the candidate a signed link when an interview ends."""
+    candidate_link_days: Mapped[int] = mapped_column(Integer, server_default="3")

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKeyConstraint, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +24,7 @@ class Event(TenantOwned, Base):
         Index(None, "occurred_at"),  # the retention sweep, across agencies
         Index(None, "agency_id", "application_id", "occurred_at"),
         Index(None, "agency_id", "object_id"),
+        CheckConstraint("via_link IN ('candidate', 'client')", name="via_link"),
     )
 
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -34,6 +35,8 @@ class Event(TenantOwned, Base):
     user_id: Mapped[UUID | None]
     api_key_id: Mapped[UUID | None]
     request_id: Mapped[str | None] = mapped_column(String(128))
+    via_link: Mapped[str | None] = mapped_column(String(20))
+    """Who acted through a signed link (`candidate`, `client`); None for everyone else."""
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     """Details for the timeline: which fields changed, the route a note took, …"""
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

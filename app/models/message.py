@@ -23,6 +23,7 @@ class MessageKind(StrEnum):
     feedback_release = "feedback_release"
     daily_digest = "daily_digest"
     webhook_disabled = "webhook_disabled"
+    candidate_link = "candidate_link"
 
 
 class MessageStatus(StrEnum):

@@ -171,6 +171,7 @@ class Interview(Record, Base):
             one_of("status", InterviewStatus),
             Index(None, "agency_id", "application_id", "starts_at"),
             Index(None, "agency_id", "starts_at"),
+            Index(None, "agency_id", "ends_at"),  # interviews just ended (candidate links)
         )
 
 

@@ -66,11 +66,22 @@ class NextSteps(InterviewStep, Base):
     decision_expected_by: Mapped[datetime]
 
 
+class DebriefAuthor(StrEnum):
+    """Who wrote the debrief as it stands: a consultant, or the candidate through their link."""
+
+    consultant = "consultant"
+    candidate = "candidate"
+
+
 class Debrief(InterviewStep, Base):
     """Step 2: how the interview went, question by question. One per interview."""
 
     __tablename__ = "debrief"
-    __table_args__ = (_interview_fk(), UniqueConstraint("agency_id", "interview_id"))
+    __table_args__ = (
+        _interview_fk(),
+        UniqueConstraint("agency_id", "interview_id"),
+        one_of("author", DebriefAuthor),
+    )
 
     went_well: Mapped[str] = mapped_column(Text)
     could_improve: Mapped[str] = mapped_column(Text)
@@ -78,6 +89,7 @@ class Debrief(InterviewStep, Base):
     submitted_at: Mapped[datetime]
     due_at: Mapped[datetime]
     on_time: Mapped[bool] = mapped_column(Boolean)
+    author: Mapped[DebriefAuthor] = mapped_column(String(20), server_default="consultant")
     questions: Mapped[list["DebriefQuestion"]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="DebriefQuestion.position"
     )
