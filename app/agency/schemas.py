@@ -3,7 +3,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Interval
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from app.core.schemas import WHOLE_NUMBER, Email, OutputModel, SingleLine, Timestamp, UpdateModel
 
@@ -17,6 +17,8 @@ _SETTINGS_EXAMPLE: dict[str, int | str] = {
     "sender_name": "Northbridge Talent",
     "sender_email": "consultants@northbridge-talent.co.uk",
     "retention_days": 730,
+    "candidate_links": True,
+    "candidate_link_days": 3,
 }
 
 
@@ -46,6 +48,11 @@ class AgencyRead(OutputModel):
     retention_days: int = Field(
         description="Closed, unsuccessful candidates are anonymised after this many days."
     )
+    candidate_links: bool = Field(
+        description="When an interview ends, the worker emails the candidate a signed link to "
+        "debrief, decide and thank (only with their `contact_consent`, once per interview)."
+    )
+    candidate_link_days: int = Field(description="A candidate link works this many days.")
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -71,6 +78,8 @@ class AgencyUpdate(UpdateModel):
     sender_name: SingleLine | None = Field(default=None, max_length=200)
     sender_email: Email | None = None
     retention_days: Annotated[int, Interval(ge=30, le=3650), WHOLE_NUMBER] | None = None
+    candidate_links: StrictBool | None = None
+    candidate_link_days: Annotated[int, Interval(ge=1, le=30), WHOLE_NUMBER] | None = None
 
     @field_validator("timezone")
     @classmethod

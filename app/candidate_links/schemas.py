@@ -20,9 +20,10 @@ class CandidateLinkIssued(OutputModel):
         }
     }
 
-    url: str = Field(
+    url: str | None = Field(
         description="The candidate's page (`/candidate/{token}`): debrief, decide and thank. "
-        "Any earlier link of this interview stops working (410)."
+        "Any earlier link of this interview stops working (410). Shown once: a replay of the "
+        "same `Idempotency-Key` answers null (issue the link again for a new one)."
     )
     expires_at: Timestamp = Field(description="After this the link answers 410.")
     emailed: bool = Field(

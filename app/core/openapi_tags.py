@@ -72,6 +72,13 @@ TAGS: list[dict[str, Any]] = [
         "chase it, record it and release it to the candidate.",
     },
     {
+        "name": "Candidate link",
+        "description": "The candidate's own signed, expiring link (no account): after the "
+        "interview they write the debrief, decide and thank (agency first) on their phone, "
+        "under the same rules as these routes. Issued by the worker when the interview ends "
+        "(the agency's `candidate_links` setting) or by a consultant; revocable.",
+    },
+    {
         "name": "Public",
         "description": "No login: the client contact's signed, expiring feedback link.",
     },

@@ -21,9 +21,10 @@ log = structlog.get_logger("afterview.access")
 
 
 REDACTED = "[redacted]"
-# Public links carry their credential in the path: the HTML page (`/feedback/{token}`) and any
-# JSON twin under `/v1/public/<kind>/{token}`. The segment after the prefix is never logged.
-_LINK_PATH = re.compile(r"^(/feedback|/v1/public/[^/]+)/[^/]+")
+# Public links carry their credential in the path: the HTML pages (`/feedback/{token}`,
+# `/candidate/{token}` and the forms under it) and any JSON twin under
+# `/v1/public/<kind>/{token}`. The segment after the prefix is never logged.
+_LINK_PATH = re.compile(r"^(/feedback|/candidate|/v1/public/[^/]+)/[^/]+")
 # Belt and braces for a link route added elsewhere: a segment shaped like a JWT.
 _JWT_SEGMENT = re.compile(r"(?<=/)eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-.]*")
 

@@ -1,4 +1,5 @@
-"""The schedule the worker runs by itself: feedback chases and link expiry, the daily digest,
+"""The schedule the worker runs by itself: feedback chases and link expiry, candidate links
+for interviews just ended (agencies with `candidate_links` on), the daily digest,
 the daily retention job (erasing candidates closed longer than `retention_days`), and sweeping
 what has expired (idempotency keys, finished webhook deliveries, login failures, event
 snapshots past the feed's retention).
@@ -16,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import throttle
+from app.candidate_links.links import CandidateLinks
+from app.candidate_links.service import run_candidate_links
 from app.core import rate_limits
 from app.core.auth import Principal, worker_principal
 from app.core.clock import Clock
@@ -38,6 +41,7 @@ WEBHOOK_DELIVERIES_KEPT = timedelta(days=30)
 @dataclass
 class ScheduleReport:
     chases: int = 0
+    candidate_links: int = 0
     digests: int = 0
     idempotency_keys_swept: int = 0
     event_snapshots_purged: int = 0
@@ -64,8 +68,16 @@ async def run_schedule(
     async def retention(session: AsyncSession, principal: Principal, day: str) -> int:
         return await apply_retention(session, principal, clock, day)
 
+    async def candidate_links(session: AsyncSession, principal: Principal, _day: str) -> int:
+        signer = CandidateLinks(links.secret, links.base_url)
+        return await run_candidate_links(session, principal, clock, signer)
+
     feedback_due = [(agency_id, "") for agency_id in await _feedback_due(sessions, now)]
     report.chases = await _per_agency(sessions, report, "feedback_chases", feedback_due, chases)
+    links_due = [(agency_id, "") for agency_id in await _candidate_links_due(sessions, now)]
+    report.candidate_links = await _per_agency(
+        sessions, report, "candidate_links", links_due, candidate_links
+    )
     due = await _due_days(sessions, now, DIGEST_LOCAL_HOUR, DIGEST_JOB)
     report.digests = await _per_agency(sessions, report, "daily_digest", due, digests)
     due = await _due_days(sessions, now, RETENTION_LOCAL_HOUR, RETENTION_JOB)
@@ -122,6 +134,16 @@ async def _feedback_due(
 ) -> list[AgencyId]:
     async with sessions() as session, session.begin():
         rows = await session.scalars(text("SELECT agencies_with_feedback_due(:at)"), {"at": now})
+        return [AgencyId(agency_id) for agency_id in rows]
+
+
+async def _candidate_links_due(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> list[AgencyId]:
+    async with sessions() as session, session.begin():
+        rows = await session.scalars(
+            text("SELECT agencies_with_candidate_links_due(:at)"), {"at": now}
+        )
         return [AgencyId(agency_id) for agency_id in rows]
 
 

@@ -1,8 +1,9 @@
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from app.core.auth import LinkVia
 from app.core.schemas import OutputModel, Timestamp
 from app.models import Event
 
@@ -17,6 +18,7 @@ class Actor(OutputModel):
                     "user_id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
                     "api_key_id": "0196f0a8-9999-7b52-9d4e-2f7a1c9e5b10",
                     "on_behalf_of": True,
+                    "via_link": None,
                 }
             ]
         }
@@ -25,6 +27,11 @@ class Actor(OutputModel):
     user_id: UUID | None = Field(description="The person: logged in, or named in On-Behalf-Of.")
     api_key_id: UUID | None = Field(description="The API key used, if any.")
     on_behalf_of: bool = Field(description="True when an API key acted for `user_id`.")
+    via_link: LinkVia | None = Field(
+        description="Someone acting through a signed link, with no account: `candidate` (the "
+        "candidate's link; show it as \"candidate (link)\") or `client` (a client contact's "
+        "feedback link). None otherwise.",
+    )
 
 
 def actor_of(event: Event) -> Actor:
@@ -32,6 +39,7 @@ def actor_of(event: Event) -> Actor:
         user_id=event.user_id,
         api_key_id=event.api_key_id,
         on_behalf_of=event.api_key_id is not None and event.user_id is not None,
+        via_link=cast(LinkVia | None, event.via_link),
     )
 
 
@@ -49,6 +57,7 @@ class TimelineEntry(OutputModel):
                         "user_id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
                         "api_key_id": None,
                         "on_behalf_of": False,
+                        "via_link": None,
                     },
                     "data": {"on_time": True, "questions": 6},
                 }
@@ -95,6 +104,7 @@ class EventRead(OutputModel):
                         "user_id": "0196f0a8-3c1e-7b52-9d4e-2f7a1c9e5b10",
                         "api_key_id": None,
                         "on_behalf_of": False,
+                        "via_link": None,
                     },
                     "data": {
                         "id": "0196f0b2-7d41-7c0e-9a3b-1f2e3d4c5b6a",
