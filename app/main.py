@@ -17,6 +17,7 @@ from app.api_keys.router import router as api_keys_router
 from app.applications.router import router as applications_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.candidate_links.pages import router as candidate_pages_router
 from app.candidate_links.router import router as candidate_links_router
 from app.candidates.router import router as candidates_router
 from app.clients.router import router as clients_router
@@ -185,6 +186,7 @@ def create_app(
         heads_ups_router,
         feedback_router,
         feedback_pages_router,
+        candidate_pages_router,
         worklist_router,
         reports_router,
         messages_router,

@@ -3,7 +3,7 @@ from uuid import UUID
 from pydantic import AnyHttpUrl, Field, JsonValue, StrictBool
 
 from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp
-from app.models import AnswerQuality
+from app.models import AnswerQuality, DebriefAuthor
 
 QUESTION_EXAMPLE: dict[str, JsonValue] = {
     "text": "Tell us about a time you cut costs without hurting service.",
@@ -70,6 +70,7 @@ class DebriefRead(OutputModel):
                     "submitted_at": "2026-12-02T13:30:00+00:00",
                     "due_at": "2026-12-03T11:00:00+00:00",
                     "on_time": True,
+                    "author": "consultant",
                     "updated_at": "2026-12-02T13:30:00+00:00",
                 }
             ]
@@ -88,6 +89,10 @@ class DebriefRead(OutputModel):
         description="The interview's end plus the agency's debrief_due_hours."
     )
     on_time: bool = Field(description="Whether the first submission came by `due_at`.")
+    author: DebriefAuthor = Field(
+        description="Who wrote it as it stands: `candidate` (through their link) or "
+        "`consultant` (a consultant's revision takes it over)."
+    )
     updated_at: Timestamp
 
 

@@ -21,7 +21,7 @@ from app.core.records import step_of
 from app.core.timestamps import touch
 from app.debriefs.schemas import DebriefRead, DebriefWrite
 from app.interviews.service import finished_interview, recorded_step
-from app.models import AnswerQuality, Debrief, DebriefQuestion, Vacancy
+from app.models import AnswerQuality, Debrief, DebriefAuthor, DebriefQuestion, Vacancy
 
 _SPACES = re.compile(r"\s+")
 
@@ -71,6 +71,9 @@ async def submit_debrief(
         session.add(debrief)
     else:
         ensure_match(if_match, debrief.version, required=False)
+    # Whoever wrote it last: the candidate through their link, or a consultant (taking over).
+    via_candidate = principal.via == "candidate"
+    debrief.author = DebriefAuthor.candidate if via_candidate else DebriefAuthor.consultant
     debrief.went_well, debrief.could_improve = data.went_well, data.could_improve
     debrief.links = [str(link) for link in data.links]
     touch(debrief, now)

@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
@@ -116,8 +117,12 @@ async def thank_agency(
         created_at=now,
         updated_at=now,
     )
-    session.add(follow_up)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # racing thanks: the second insert meets the first
+            session.add(follow_up)
+            await session.flush()
+    except IntegrityError:
+        raise FollowUpWrongState("The candidate already thanked the agency.") from None
     await _event(session, principal, clock, "follow_up.agency_thanked", follow_up)
     return follow_up
 
@@ -128,11 +133,21 @@ async def request_direct_contact(
     clock: Clock,
     interview_id: UUID,
     reason: str | None,
+    draft: FollowUpSend | None = None,
 ) -> FollowUp:
+    """Ask for direct contact; with `draft` (the note the candidate wrote through their link),
+    the note itself waits for the consultant, checked as a send checks it (word limit, the
+    half-answered question). Nothing is sent: the consultant approves, then sends it as
+    drafted or edited, or sends it via the agency."""
     follow_up, _ = await _thanked(session, principal, clock, interview_id)
     if follow_up.state != FollowUpState.agency_thanked:
         raise FollowUpWrongState(f"The follow-up is {follow_up.state}.")
     now = clock.now()
+    if draft is not None:
+        follow_up.word_count = await _checked_words(session, principal, interview_id, draft)
+        follow_up.subject, follow_up.body = draft.subject, draft.body
+        follow_up.links = [str(link) for link in draft.links]
+        follow_up.answers_question_id = draft.answers_question_id
     follow_up.state, follow_up.direct_requested_at = FollowUpState.direct_requested, now
     follow_up.direct_request_reason = reason
     touch(follow_up, now)
@@ -186,16 +201,7 @@ async def send(
         application.consultant_id or principal.user_id
     ):
         raise NoConsultant("Set the application's consultant_id, or send On-Behalf-Of.")
-    agency = await get_agency(session, principal)
-    words = count_words(data.body)
-    if words > agency.follow_up_max_words:
-        raise FollowUpTooLong(
-            f"The note has {words} words; the limit is {agency.follow_up_max_words}.",
-            word_count=words,
-            word_limit=agency.follow_up_max_words,
-        )
-    if data.answers_question_id is not None:
-        await _ensure_half_answered(session, principal, interview_id, data.answers_question_id)
+    words = await _checked_words(session, principal, interview_id, data)
     now = clock.now()
     follow_up.state, follow_up.sent_at, follow_up.route = FollowUpState.sent, now, data.route
     follow_up.subject, follow_up.body = data.subject, data.body
@@ -266,6 +272,23 @@ async def _thanked(
     if follow_up.state not in THANKED:
         raise FollowUpWrongState(f"The follow-up is {follow_up.state}.")
     return follow_up, application
+
+
+async def _checked_words(
+    session: AsyncSession, principal: Principal, interview_id: UUID, note: FollowUpSend
+) -> int:
+    """The note's words, within the agency's limit; its answer, to a half-answered question."""
+    agency = await get_agency(session, principal)
+    words = count_words(note.body)
+    if words > agency.follow_up_max_words:
+        raise FollowUpTooLong(
+            f"The note has {words} words; the limit is {agency.follow_up_max_words}.",
+            word_count=words,
+            word_limit=agency.follow_up_max_words,
+        )
+    if note.answers_question_id is not None:
+        await _ensure_half_answered(session, principal, interview_id, note.answers_question_id)
+    return words
 
 
 def _refuse_sent(follow_up: FollowUp) -> None:
