@@ -3,8 +3,9 @@
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
+from tests.support.problems import assert_problem
 from tests.support.tenants import Tenant
 
 DEFAULTS = {
@@ -15,14 +16,6 @@ DEFAULTS = {
     "feedback_max_chases": 3,
     "timezone": "UTC",
 }
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
 
 
 async def read_agency(client: AsyncClient) -> tuple[dict[str, Any], str]:

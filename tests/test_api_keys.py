@@ -9,22 +9,15 @@ from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 from sqlalchemy import text
 
 from app.core.db import set_tenant
 from app.core.ids import AgencyId
+from tests.support.problems import assert_problem
 from tests.support.tenants import Tenant, new_client, unique_email
 
 USER_SCOPES = ["users:read", "users:write"]
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
 
 
 async def api_key_row(app: FastAPI, agency_id: UUID, key_id: str) -> dict[str, Any]:
@@ -276,7 +269,7 @@ async def test_a_person_cannot_send_on_behalf_of(agency_a: Tenant) -> None:
 
 
 async def key_client(tenant: Tenant) -> AsyncClient:
-    return tenant.client_with_key((await tenant.api_key(USER_SCOPES))["key"])
+    return await tenant.integration(USER_SCOPES)
 
 
 async def test_key_with_users_write_can_provision_a_consultant(agency_a: Tenant) -> None:

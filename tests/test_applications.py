@@ -2,64 +2,31 @@
 no deletion, If-Match updates, a read-only status, upsert by external id, and list filters."""
 
 import asyncio
-import secrets
 import uuid
 from typing import Any
 
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
-from sqlalchemy import update
+from httpx import AsyncClient
 
-from app.core.db import set_tenant
-from app.core.ids import AgencyId
-from app.models import Application
-from tests.support.tenants import Tenant, unique_email
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
-
-
-async def created(client: AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    assert response.status_code == 201, response.text
-    record: dict[str, Any] = response.json()
-    return record
-
-
-async def read(client: AsyncClient, path: str) -> tuple[dict[str, Any], str]:
-    """The object at `path` and its ETag."""
-    response = await client.get(path)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body, response.headers["etag"]
-
-
-async def make_candidate(client: AsyncClient) -> dict[str, Any]:
-    body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("candidate")}
-    return await created(client, "/v1/candidates", body)
-
-
-async def make_vacancy(client: AsyncClient) -> dict[str, Any]:
-    company = await created(client, "/v1/clients", {"name": f"Client {secrets.token_hex(3)}"})
-    body = {"client_id": company["id"], "title": "Supply Chain Analyst"}
-    return await created(client, "/v1/vacancies", body)
+from tests.support import records
+from tests.support.problems import assert_problem
+from tests.support.records import (
+    created,
+    list_items,
+    make_candidate,
+    make_vacancy,
+    read,
+    set_application_status,
+)
+from tests.support.tenants import Tenant
 
 
 async def list_applications(client: AsyncClient, **params: Any) -> list[dict[str, Any]]:
-    response = await client.get("/v1/applications", params={"limit": 200, **params})
-    assert response.status_code == 200, response.text
-    assert response.json()["next"] is None
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
+    return await list_items(client, "/v1/applications", limit=200, **params)
 
 
 async def list_ids(client: AsyncClient, **params: Any) -> set[str]:
-    return {item["id"] for item in await list_applications(client, **params)}
+    return await records.list_ids(client, "/v1/applications", limit=200, **params)
 
 
 async def pair(client: AsyncClient) -> tuple[str, str]:
@@ -364,17 +331,6 @@ async def test_replace_cannot_change_the_candidate(agency_a: Tenant) -> None:
 # --- Filters ------------------------------------------------------------------------------------
 
 
-async def set_status(app: FastAPI, agency_id: uuid.UUID, application_id: str, status: str) -> None:
-    """Close an application directly in the database (the routes that close one come later)."""
-    async with app.state.sessions() as session, session.begin():
-        await set_tenant(session, AgencyId(agency_id))
-        await session.execute(
-            update(Application)
-            .where(Application.agency_id == agency_id, Application.id == uuid.UUID(application_id))
-            .values(status=status)
-        )
-
-
 async def test_list_filters(app: FastAPI, agency_a: Tenant) -> None:
     client = agency_a.admin
     ada, bob = await make_candidate(client), await make_candidate(client)
@@ -391,7 +347,7 @@ async def test_list_filters(app: FastAPI, agency_a: Tenant) -> None:
     bob_analyst = await created(
         client, "/v1/applications", {"candidate_id": bob["id"], "vacancy_id": analyst["id"]}
     )
-    await set_status(app, agency_a.agency_id, bob_analyst["id"], "withdrawn")
+    await set_application_status(agency_a, bob_analyst["id"], "withdrawn")
 
     assert await list_ids(client, candidate_id=ada["id"]) == {ada_analyst["id"], ada_manager["id"]}
     assert await list_ids(client, vacancy_id=analyst["id"]) == {

@@ -16,27 +16,15 @@ from app.core.clock import FixedClock
 from app.core.db import set_tenant
 from app.core.ids import AgencyId
 from app.core.security import issue_access_token
-from tests.support.tenants import Tenant, new_client, unique_email
+from tests.support.problems import assert_problem
+from tests.support.tenants import Tenant, log_in, new_client, unique_email
 
 TOKEN_TTL_SECONDS = 900
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    assert body["status"] == status
-    return body
 
 
 def assert_invalid_token(response: Response) -> None:
     assert_problem(response, 401, "invalid-token")
     assert response.headers["www-authenticate"] == "Bearer"
-
-
-async def log_in(anon: AsyncClient, email: str, password: str) -> Response:
-    return await anon.post("/v1/auth/token", data={"username": email, "password": password})
 
 
 async def get_me(app: FastAPI, credential: str) -> Response:

@@ -6,9 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from app.core.clock import FixedClock
+from tests.support.problems import assert_problem, error_fields
 from tests.support.records import (
-    assert_problem,
-    error_fields,
     events_of,
     list_ids,
     list_items,

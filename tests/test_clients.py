@@ -4,9 +4,8 @@ does to the vacancies and interviews that depend on them."""
 from datetime import timedelta
 
 from app.core.clock import FixedClock
+from tests.support.problems import assert_problem, error_fields
 from tests.support.records import (
-    assert_problem,
-    error_fields,
     events_of,
     list_ids,
     make_application,

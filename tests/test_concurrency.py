@@ -10,34 +10,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
 
 from app.core.clock import FixedClock
+from tests.support.problems import assert_problem
+from tests.support.records import (
+    make_application,
+    make_candidate,
+    make_client,
+    make_contact,
+    make_interview,
+    make_vacancy,
+    read,
+)
 from tests.support.tenants import Tenant, unique_email
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
-
-
-async def created(client: AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-async def read(client: AsyncClient, url: str) -> tuple[dict[str, Any], str]:
-    response = await client.get(url)
-    assert response.status_code == 200, response.text
-    etag = response.headers.get("etag")
-    assert etag, f"GET {url} sent no ETag"
-    body: dict[str, Any] = response.json()
-    return body, etag
 
 
 def candidate_body() -> dict[str, Any]:
@@ -64,59 +49,34 @@ async def the_agency(tenant: Tenant, clock: FixedClock) -> Target:
 
 
 async def new_candidate(tenant: Tenant, clock: FixedClock) -> Target:
-    candidate = await created(tenant.admin, "/v1/candidates", candidate_body())
+    candidate = await make_candidate(tenant)
     return Target(
         f"/v1/candidates/{candidate['id']}", {"first_name": "Ada"}, {"first_name": "Grace"}
     )
 
 
-async def new_client_record(tenant: Tenant) -> dict[str, Any]:
-    return await created(tenant.admin, "/v1/clients", {"name": "Harbour Logistics"})
-
-
 async def new_client(tenant: Tenant, clock: FixedClock) -> Target:
-    client = await new_client_record(tenant)
+    client = await make_client(tenant)
     return Target(f"/v1/clients/{client['id']}", {"name": "Harbour Group"}, {"name": "Harbour"})
 
 
 async def new_contact(tenant: Tenant, clock: FixedClock) -> Target:
-    client = await new_client_record(tenant)
-    contact = await created(
-        tenant.admin,
-        f"/v1/clients/{client['id']}/contacts",
-        {"name": "Sofia Marin", "email": unique_email("contact")},
-    )
+    client = await make_client(tenant)
+    contact = await make_contact(tenant, client["id"])
     return Target(
         f"/v1/contacts/{contact['id']}", {"job_title": "Head of Ops"}, {"job_title": "CTO"}
     )
 
 
-async def new_vacancy_record(tenant: Tenant) -> dict[str, Any]:
-    client = await new_client_record(tenant)
-    return await created(
-        tenant.admin, "/v1/vacancies", {"client_id": client["id"], "title": "Analyst"}
-    )
-
-
 async def new_vacancy(tenant: Tenant, clock: FixedClock) -> Target:
-    vacancy = await new_vacancy_record(tenant)
+    vacancy = await make_vacancy(tenant)
     return Target(
         f"/v1/vacancies/{vacancy['id']}", {"title": "Senior Analyst"}, {"title": "Lead Analyst"}
     )
 
 
-async def new_application_record(tenant: Tenant) -> dict[str, Any]:
-    vacancy = await new_vacancy_record(tenant)
-    candidate = await created(tenant.admin, "/v1/candidates", candidate_body())
-    return await created(
-        tenant.admin,
-        "/v1/applications",
-        {"candidate_id": candidate["id"], "vacancy_id": vacancy["id"]},
-    )
-
-
 async def new_application(tenant: Tenant, clock: FixedClock) -> Target:
-    application = await new_application_record(tenant)
+    application = await make_application(tenant)
     return Target(
         f"/v1/applications/{application['id']}",
         {"offer_likelihood": "high"},
@@ -125,17 +85,9 @@ async def new_application(tenant: Tenant, clock: FixedClock) -> Target:
 
 
 async def new_interview(tenant: Tenant, clock: FixedClock) -> Target:
-    application = await new_application_record(tenant)
-    starts = clock.now() + timedelta(days=2)
-    interview = await created(
-        tenant.admin,
-        "/v1/interviews",
-        {
-            "application_id": application["id"],
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(),
-            "format": "video",
-        },
+    application = await make_application(tenant)
+    interview = await make_interview(
+        tenant, application["id"], starts_at=clock.now() + timedelta(days=2)
     )
     return Target(f"/v1/interviews/{interview['id']}", {"round": 2}, {"round": 3})
 
@@ -197,7 +149,7 @@ async def test_patch_requires_the_current_etag(
 
 
 async def test_racing_patches_with_the_same_etag_have_one_winner(agency_a: Tenant) -> None:
-    candidate = await created(agency_a.admin, "/v1/candidates", candidate_body())
+    candidate = await make_candidate(agency_a)
     url = f"/v1/candidates/{candidate['id']}"
     _, etag = await read(agency_a.admin, url)
 

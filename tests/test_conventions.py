@@ -8,48 +8,32 @@ from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET
 from tests.support.problem_log import wear_problem_log
+from tests.support.problems import assert_problem
 from tests.support.tenants import Tenant, new_client
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response_json: dict[str, object], slug: str, status: int) -> None:
-    assert str(response_json["type"]).endswith("/" + slug)
-    assert response_json["status"] == status
-    assert response_json["title"]
 
 
 async def test_unknown_route_is_a_404_problem(anon: AsyncClient) -> None:
     response = await anon.get("/v1/no-such-thing")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == PROBLEM
-    assert_problem(response.json(), "not-found", 404)
+    assert_problem(response, 404, "not-found")
 
 
 async def test_wrong_method_is_a_405_problem(agency_a: Tenant) -> None:
     response = await agency_a.admin.put("/v1/users")
-    assert response.status_code == 405
-    assert response.headers["content-type"] == PROBLEM
-    assert_problem(response.json(), "method-not-allowed", 405)
+    assert_problem(response, 405, "method-not-allowed")
     assert "GET" in response.headers["allow"]
 
 
 async def test_missing_credentials_is_a_401_problem(anon: AsyncClient) -> None:
     response = await anon.get("/v1/users")
-    assert response.status_code == 401
-    assert response.headers["content-type"] == PROBLEM
+    assert_problem(response, 401, "authentication-required")
     assert response.headers["www-authenticate"] == "Bearer"
-    assert_problem(response.json(), "authentication-required", 401)
 
 
 async def test_validation_errors_name_each_field(agency_a: Tenant) -> None:
     response = await agency_a.admin.post(
         "/v1/users", json={"email": "not-an-email", "name": "", "password": "short"}
     )
-    assert response.status_code == 422
-    assert response.headers["content-type"] == PROBLEM
-    body = response.json()
-    assert_problem(body, "validation-error", 422)
+    body = assert_problem(response, 422, "validation-error")
     fields = {e["field"] for e in body["errors"]}
     assert fields == {"email", "name", "password"}
     assert all(e["location"] == "body" and e["message"] for e in body["errors"])
@@ -66,7 +50,7 @@ async def test_unknown_body_fields_are_refused(agency_a: Tenant) -> None:
             "is_superuser": True,
         },
     )
-    assert response.status_code == 422
+    assert_problem(response, 422, "validation-error")
     assert [e["field"] for e in response.json()["errors"]] == ["is_superuser"]
     assert (await agency_a.admin.get("/v1/users")).json()["items"] == before
 
@@ -75,8 +59,7 @@ async def test_malformed_json_is_a_400_problem(agency_a: Tenant) -> None:
     response = await agency_a.admin.post(
         "/v1/users", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert response.status_code in (400, 422)
-    assert response.headers["content-type"] == PROBLEM
+    assert_problem(response, 400, "malformed-request")
 
 
 async def test_500_reveals_no_internals(app: FastAPI, agency_a: Tenant) -> None:
@@ -86,10 +69,8 @@ async def test_500_reveals_no_internals(app: FastAPI, agency_a: Tenant) -> None:
     app.add_api_route("/v1/_explode", explode)
     async with new_client(app) as client:
         response = await client.get("/v1/_explode", headers={"X-Request-ID": "trace-500"})
-    assert response.status_code == 500
-    assert response.headers["content-type"] == PROBLEM
+    assert_problem(response, 500, "internal-error")
     assert response.headers["x-request-id"] == "trace-500"
-    assert_problem(response.json(), "internal-error", 500)
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
     assert response.json()["request_id"] == "trace-500"
 
@@ -127,8 +108,7 @@ async def test_readiness_fails_without_a_database() -> None:
         async with new_client(app) as client:
             assert (await client.get("/healthz")).status_code == 200
             response = await client.get("/readyz")
-        assert response.status_code == 503
-        assert_problem(response.json(), "service-unavailable", 503)
+        assert_problem(response, 503, "service-unavailable")
     finally:
         await dead.dispose()
 
@@ -136,9 +116,10 @@ async def test_readiness_fails_without_a_database() -> None:
 async def test_pagination_limit_is_capped(agency_a: Tenant) -> None:
     assert (await agency_a.admin.get("/v1/users", params={"limit": 200})).status_code == 200
     response = await agency_a.admin.get("/v1/users", params={"limit": 201})
-    assert response.status_code == 422
+    assert_problem(response, 422, "validation-error")
     assert [e["field"] for e in response.json()["errors"]] == ["limit"]
-    assert (await agency_a.admin.get("/v1/users", params={"limit": 0})).status_code == 422
+    zero = await agency_a.admin.get("/v1/users", params={"limit": 0})
+    assert_problem(zero, 422, "validation-error")
 
 
 async def test_pagination_walks_every_row_once(agency_a: Tenant) -> None:
@@ -164,5 +145,5 @@ async def test_pagination_walks_every_row_once(agency_a: Tenant) -> None:
 async def test_a_forged_cursor_is_a_422(agency_a: Tenant) -> None:
     for cursor in ("garbage", "W10", "WyJub3QtYS1kYXRlIiwiMSJd"):
         response = await agency_a.admin.get("/v1/users", params={"cursor": cursor})
-        assert response.status_code == 422, cursor
+        assert_problem(response, 422, "cursor-invalid")
         assert response.json()["errors"][0]["field"] == "cursor"

@@ -12,9 +12,10 @@ from sqlalchemy.engine import make_url
 from app.core.clock import FixedClock
 from app.core.provision import DatabaseUrls
 from tests.conftest import TestDatabase
-from tests.support.records import assert_problem, make_referee
+from tests.support.problems import assert_problem
+from tests.support.records import make_referee
 from tests.support.tenants import Tenant
-from tests.test_feedback import Scene, api_client, scene
+from tests.test_feedback import Scene, scene
 
 Json = dict[str, Any]
 TEXT_TYPES = ("text", "character varying", "jsonb", "json", "ARRAY")
@@ -83,7 +84,7 @@ async def test_the_export_holds_everything_about_the_candidate(
     assert kinds == ["feedback_release", "feedback_request"]
     assert "application.outcome_recorded" in [e["type"] for e in application["timeline"]]
     assert document["erased_at"] is None
-    other = await api_client(agency_b)
+    other = await agency_b.integration()
     assert_problem(
         await other.get(f"/v1/candidates/{story.candidate['id']}/export"), 404, "not-found"
     )

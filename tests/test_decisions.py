@@ -15,16 +15,13 @@ from uuid import UUID, uuid4
 import pytest
 from httpx import AsyncClient
 
-from app.core.auth import Principal
 from app.core.clock import FixedClock
 from app.core.db import tenant_transaction
-from app.core.ids import AgencyId, UserId
 from app.messages.service import Recipient, queue_message
 from app.messages.templates import DEFAULTS
-from app.models import MessageKind, RecipientType, Role
+from app.models import MessageKind, RecipientType
+from tests.support.problems import assert_problem, error_fields
 from tests.support.records import (
-    assert_problem,
-    error_fields,
     events_of,
     list_items,
     make_application,
@@ -138,15 +135,9 @@ async def withdrawn(tenant: Tenant, clock: FixedClock, **options: bool) -> Scene
     return scene
 
 
-def principal_of(tenant: Tenant) -> Principal:
-    return Principal(
-        AgencyId(tenant.agency_id), UserId(tenant.admin_id), Role.admin, None, frozenset()
-    )
-
-
 async def queue_for(tenant: Tenant, clock: FixedClock, application_id: str) -> str:
     """Queue a feedback request for the application straight through the outbox service."""
-    principal = principal_of(tenant)
+    principal = tenant.admin_principal()
     recipient = Recipient(RecipientType.contact, uuid4(), "hr@client.example.com", "Hiring Team")
     async with tenant_transaction(tenant.app.state.sessions, principal.agency_id) as session:
         message = await queue_message(
@@ -605,7 +596,7 @@ async def test_a_reopen_retried_with_its_idempotency_key_is_replayed(
 async def test_another_agency_finds_none_of_it(
     agency_a: Tenant, agency_b: Tenant, clock: FixedClock
 ) -> None:
-    outsider = agency_b.client_with_key((await agency_b.api_key())["key"])
+    outsider = await agency_b.integration()
     scene = await ended(agency_a, clock)
     unsure = await scene.api.put(
         scene.decision, json={"decision": "unsure", "open_questions": ["Hybrid?"]}

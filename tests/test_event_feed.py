@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,15 +17,13 @@ from app.core.db import create_engine, session_factory, set_tenant
 from app.core.events import record_event
 from app.core.ids import AgencyId, new_id
 from app.core.provision import DatabaseUrls
-from tests.support.records import assert_problem, make_candidate
+from tests.support.problems import assert_problem
+from tests.support.records import make_candidate
 from tests.support.tenants import Tenant
 
+pytestmark = pytest.mark.horizon  # each reads the feed right after writing (tests/conftest.py)
+
 Json = dict[str, Any]
-
-
-async def integration(tenant: Tenant, scopes: list[str] | None = None) -> AsyncClient:
-    """A client with an API key: its access outlives moves of the clock."""
-    return tenant.client_with_key((await tenant.api_key(scopes))["key"])
 
 
 async def read_feed(client: AsyncClient, after: str | None = None, **params: Any) -> Json:
@@ -53,7 +52,7 @@ async def follow(
 async def test_each_change_is_an_event_carrying_the_object_as_get_answered_then(
     agency_a: Tenant,
 ) -> None:
-    api = await integration(agency_a)
+    api = await agency_a.integration()
     _, start = await follow(api)
     candidate = await make_candidate(api, first_name="Amara")
     path = f"/v1/candidates/{candidate['id']}"
@@ -106,7 +105,7 @@ async def test_workflow_steps_are_events_and_a_feedback_link_never_leaves_in_one
 
 
 async def test_types_filter_and_unknown_types(agency_a: Tenant) -> None:
-    api = await integration(agency_a)
+    api = await agency_a.integration()
     _, start = await follow(api)
     candidate = await make_candidate(api)
     client = await api.post("/v1/clients", json={"name": "Harbour Logistics"})
@@ -124,7 +123,7 @@ async def test_types_filter_and_unknown_types(agency_a: Tenant) -> None:
 
 
 async def test_next_is_never_null_and_pages_hold_limit_events(agency_a: Tenant) -> None:
-    api = await integration(agency_a)
+    api = await agency_a.integration()
     first = await read_feed(api)  # a new agency: nothing yet, but somewhere to resume from
     created = [await make_candidate(api) for _ in range(5)]
     pages = []
@@ -145,7 +144,7 @@ async def test_next_is_never_null_and_pages_hold_limit_events(agency_a: Tenant) 
 async def test_a_cursor_older_than_the_feed_keeps_is_410(
     agency_a: Tenant, clock: FixedClock
 ) -> None:
-    api = await integration(agency_a)
+    api = await agency_a.integration()
     await make_candidate(api)
     page = await read_feed(api)
     clock.set(clock.now() + timedelta(days=30, seconds=-1))
@@ -164,13 +163,13 @@ async def test_a_cursor_older_than_the_feed_keeps_is_410(
 async def test_the_feed_needs_the_events_scope_and_shows_no_other_agency(
     agency_a: Tenant, agency_b: Tenant
 ) -> None:
-    a_api, b_api = await integration(agency_a), await integration(agency_b)
+    a_api, b_api = await agency_a.integration(), await agency_b.integration()
     a_candidate = await make_candidate(a_api)
     b_events, _ = await follow(b_api)
     assert a_candidate["id"] not in str(b_events)
     assert all(e["object_id"] != a_candidate["id"] for e in b_events)
 
-    narrow = await integration(agency_a, scopes=["records:read"])
+    narrow = await agency_a.integration(scopes=["records:read"])
     assert_problem(await narrow.get("/v1/events"), 403, "insufficient-scope")
     consultant = await agency_a.consultant()
     assert (await consultant.get("/v1/events")).status_code == 200
@@ -183,7 +182,7 @@ async def test_ten_writers_committing_out_of_order_never_make_a_reader_skip(
     order; between commits a reader follows `next`. An event whose transaction is younger than
     one still running stays hidden until that one ends, so the reader sees every event exactly
     once, in transaction order, whatever the order of the commits."""
-    api = await integration(agency_a)
+    api = await agency_a.integration()
     _, after = await follow(api)
     engine = create_engine(database_urls.runtime, pool_size=10, max_overflow=0)
     agency = AgencyId(agency_a.agency_id)

@@ -12,14 +12,14 @@ from typing import TypeVar
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from app.core import security
 from app.core.db import tenant_transaction
 from app.core.ids import AgencyId
 from app.models import MessageKind, MessageTemplate
-from tests.support.records import assert_problem
-from tests.support.tenants import Tenant, new_client
+from tests.support.problems import assert_problem
+from tests.support.tenants import Tenant, client_from, new_client
 
 T = TypeVar("T")
 
@@ -101,14 +101,9 @@ async def guessed_account(agency_a: Tenant, half_a_production_hash: float) -> st
     return email
 
 
-def from_address(app: FastAPI, address: str) -> AsyncClient:
-    transport = ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
-    return AsyncClient(transport=transport, base_url="http://afterview.test")
-
-
 async def wrong_passwords(app: FastAPI, address: str, email: str, attempts: int) -> list[int]:
     """One loop of a login storm; below the throttle (10 failures per account or address)."""
-    async with from_address(app, address) as client:
+    async with client_from(app, address) as client:
         return [
             (
                 await client.post("/v1/auth/token", data={"username": email, "password": "not it"})

@@ -14,7 +14,8 @@ from httpx import AsyncClient, Response
 
 from app.core.clock import FixedClock
 from app.core.requests import loggable_path
-from tests.support.records import Json, assert_problem, events_of, make_interview, read
+from tests.support.problems import assert_problem
+from tests.support.records import Json, events_of, make_interview, read
 from tests.support.tenants import Tenant, new_client
 from tests.test_feedback import (
     DAY,

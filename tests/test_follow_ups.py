@@ -22,9 +22,9 @@ import pytest
 from httpx import AsyncClient, Response
 
 from app.core.clock import FixedClock
+from tests.support.problems import assert_problem, error_fields
 from tests.support.records import (
-    assert_problem,
-    error_fields,
+    at,
     events_of,
     list_items,
     make_application,
@@ -47,10 +47,6 @@ LINKS = [
     "https://github.com/ngozi-example/slotting-model",
 ]
 REASON = "Accepted another offer closer to home."
-
-
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def note(route: str = "via_agency", **overrides: Any) -> Json:
@@ -192,11 +188,6 @@ async def set_agency(tenant: Tenant, **changes: Any) -> Json:
     return updated
 
 
-async def api_client(tenant: Tenant) -> AsyncClient:
-    key = await tenant.api_key()
-    return tenant.client_with_key(key["key"])
-
-
 # --- Reading it, and nothing before the interview ends -----------------------------------------
 
 
@@ -206,7 +197,7 @@ async def test_before_anything_it_is_not_started_and_due_at_the_end_plus_the_win
     settings = await set_agency(agency_a, follow_up_window_hours=6)
     assert settings["follow_up_window_hours"] == 6
     scene = await schedule(agency_a, clock)
-    api = await api_client(agency_a)
+    api = await agency_a.integration()
 
     state = await scene.state()
 
@@ -344,7 +335,7 @@ async def test_approve_or_decline_need_a_pending_request(
 async def test_a_direct_note_needs_an_approved_request(agency_a: Tenant, clock: FixedClock) -> None:
     consultant = await agency_a.add_user("consultant")
     scene = await thanked(agency_a, clock, consultant=consultant)
-    api = await api_client(agency_a)
+    api = await agency_a.integration()
 
     before = await scene.snapshot()
     assert_problem(await scene.post("/send", note("direct")), 409, "direct-contact-not-approved")
@@ -511,7 +502,7 @@ async def test_on_time_is_recorded_against_the_end_plus_the_window(
     early = await schedule(agency_a, clock, consultant=consultant)
     last_minute = await schedule(agency_a, clock, consultant=consultant)
     late = await schedule(agency_a, clock, consultant=consultant)
-    api = await api_client(agency_a)
+    api = await agency_a.integration()
     await finish(clock, early, last_minute, late)
     for scene in (early, last_minute, late):
         response = await scene.post("/agency-thanks", {})
@@ -696,7 +687,7 @@ async def test_another_agency_gets_404_on_every_route(
         response = await agency_b.admin.request(method, scene.path + suffix, json=body)
         assert_problem(response, 404, "not-found")
 
-    other_key = await api_client(agency_b)  # 404 before the "a person decides" check: no oracle
+    other_key = await agency_b.integration()  # 404 before the "a person decides" check: no oracle
     for suffix in ("/direct-contact-request/approve", "/direct-contact-request/decline"):
         assert_problem(await other_key.post(scene.path + suffix, json={}), 404, "not-found")
 
@@ -711,7 +702,7 @@ async def test_a_via_agency_note_needs_someone_to_forward_it(
     """With no consultant on the application and an API key acting for nobody, nobody could
     forward the note: refused, rather than marked sent with no message."""
     scene = await thanked(agency_a, clock)
-    integration = await api_client(agency_a)
+    integration = await agency_a.integration()
     before = await scene.snapshot()
     response = await scene.post("/send", note("via_agency"), client=integration)
     assert_problem(response, 409, "no-consultant")

@@ -18,8 +18,9 @@ from app.core.security import JWT_ALGORITHM, JWT_AUDIENCE
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET
+from tests.support.problems import assert_problem
 from tests.support.processes import free_port
-from tests.support.records import assert_problem, list_ids, make_candidate
+from tests.support.records import list_ids, make_candidate
 from tests.support.tenants import Tenant
 
 MIB = 1024 * 1024

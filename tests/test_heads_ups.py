@@ -5,8 +5,8 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from tests.support.problems import assert_problem
 from tests.support.records import (
-    assert_problem,
     events_of,
     list_items,
     make_application,

@@ -24,20 +24,13 @@ from app.core.clock import FixedClock
 from app.core.db import set_tenant
 from app.core.idempotency import IdempotencyDep, idempotency
 from app.core.ids import AgencyId
+from tests.support.problems import assert_problem
 from tests.support.tenants import Tenant, unique_email
 
 REPLAYED = "idempotent-replayed"
 # No credential to scope a key to: logging in, and the client's one-time feedback form, as JSON
 # and as an HTML page (a second submission is a 410, so a retry cannot record twice).
 UNKEYED_POSTS = {"/v1/auth/token", "/v1/public/feedback/{token}", "/feedback/{token}"}
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
 
 
 def new_key() -> str:
@@ -304,7 +297,7 @@ async def test_same_key_on_another_path_is_refused(agency_a: Tenant) -> None:
 async def test_keys_are_scoped_to_agency_and_credential(agency_a: Tenant, agency_b: Tenant) -> None:
     key, body = new_key(), candidate_body()
     consultant = await agency_a.consultant()
-    integration = agency_a.client_with_key((await agency_a.api_key())["key"])
+    integration = await agency_a.integration()
 
     first = await agency_a.admin.post("/v1/candidates", json=body, headers=keyed(key))
     in_b = await agency_b.admin.post("/v1/candidates", json=body, headers=keyed(key))
@@ -459,7 +452,7 @@ async def test_a_key_is_kept_a_day_and_forgotten_after_two(
     agency_a: Tenant, clock: FixedClock
 ) -> None:
     # An API key, not a short-lived token, so the credential outlives the clock jumps.
-    integration = agency_a.client_with_key((await agency_a.api_key())["key"])
+    integration = await agency_a.integration()
     key, body, other = new_key(), candidate_body(), candidate_body()
     start = clock.now()
     first = await integration.post("/v1/candidates", json=body, headers=keyed(key))

@@ -5,26 +5,20 @@ closed; the debrief's deadline follows the agency's `debrief_due_hours`. Time mo
 injected clock, and writes after the interview use an API key (a person's token would expire).
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.core.db import set_tenant
 from app.core.ids import AgencyId
-from app.models import Application, Event
-from tests.support.records import (
-    assert_problem,
-    error_fields,
-    make_application,
-    make_interview,
-    read,
-)
+from app.models import Event
+from tests.support.problems import assert_problem, error_fields
+from tests.support.records import make_application, make_interview, read, set_application_status
 from tests.support.tenants import Tenant
 
 Json = dict[str, Any]
@@ -90,20 +84,6 @@ async def step_events(tenant: Tenant, prefix: str) -> list[Json]:
         }
         for e in rows
     ]
-
-
-async def set_status(app: FastAPI, tenant: Tenant, application_id: str, status: str) -> None:
-    """Close an application directly in the database."""
-    async with app.state.sessions() as session, session.begin():
-        await set_tenant(session, AgencyId(tenant.agency_id))
-        await session.execute(
-            update(Application)
-            .where(
-                Application.agency_id == tenant.agency_id,
-                Application.id == uuid.UUID(application_id),
-            )
-            .values(status=status)
-        )
 
 
 def steps_body(ends_at: datetime, **overrides: Any) -> Json:
@@ -255,7 +235,7 @@ async def test_no_step_once_the_application_is_closed(
     scene = await held(agency_a, clock)
     closed["placed"] = scene.interview
     for status, interview in closed.items():
-        await set_status(app, agency_a, interview["application_id"], status)
+        await set_application_status(agency_a, interview["application_id"], status)
     clock.set(scene.ends_at + timedelta(hours=1))
 
     for interview in closed.values():
@@ -276,7 +256,7 @@ async def test_another_agencys_interview_is_not_found(
     agency_a: Tenant, agency_b: Tenant, clock: FixedClock
 ) -> None:
     scene = await held(agency_a, clock)
-    intruder = agency_b.client_with_key((await agency_b.api_key())["key"])
+    intruder = await agency_b.integration()
     clock.set(scene.ends_at + timedelta(minutes=1))
     first = await scene.api.put(scene.next_steps, json=steps_body(scene.ends_at))
     assert first.status_code == 201, first.text

@@ -1,61 +1,39 @@
 """Interviews: a panel of the vacancy's client's contacts, a start before the end, cancellation
 of interviews not yet held, filters relative to the clock, and the events the timeline reads."""
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.core.db import set_tenant
 from app.core.ids import AgencyId
 from app.models import Event
-from tests.support.tenants import Tenant, unique_email
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
-
-
-async def created(client: AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    assert response.status_code == 201, response.text
-    record: dict[str, Any] = response.json()
-    return record
-
-
-async def read(client: AsyncClient, path: str) -> tuple[dict[str, Any], str]:
-    """The object at `path` and its ETag."""
-    response = await client.get(path)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body, response.headers["etag"]
+from tests.support import records
+from tests.support.problems import assert_problem
+from tests.support.records import (
+    created,
+    list_items,
+    make_application,
+    make_client,
+    make_contact,
+    make_vacancy,
+    read,
+)
+from tests.support.tenants import Tenant
 
 
 async def list_interviews(client: AsyncClient, **params: Any) -> list[dict[str, Any]]:
-    response = await client.get("/v1/interviews", params={"limit": 200, **params})
-    assert response.status_code == 200, response.text
-    assert response.json()["next"] is None
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
+    return await list_items(client, "/v1/interviews", limit=200, **params)
 
 
 async def list_ids(client: AsyncClient, **params: Any) -> set[str]:
-    return {item["id"] for item in await list_interviews(client, **params)}
-
-
-async def make_contact(client: AsyncClient, client_id: str) -> dict[str, Any]:
-    body = {"name": "Grace Hopper", "email": unique_email("contact")}
-    return await created(client, f"/v1/clients/{client_id}/contacts", body)
+    return await records.list_ids(client, "/v1/interviews", limit=200, **params)
 
 
 @dataclass
@@ -69,20 +47,12 @@ class Scene:
 
 
 async def make_scene(client: AsyncClient) -> Scene:
-    company = await created(client, "/v1/clients", {"name": f"Client {secrets.token_hex(3)}"})
-    other = await created(client, "/v1/clients", {"name": f"Other {secrets.token_hex(3)}"})
+    company = await make_client(client)
+    other = await make_client(client)
     contacts = [await make_contact(client, company["id"]) for _ in range(2)]
     stranger = await make_contact(client, other["id"])
-    vacancy = await created(
-        client, "/v1/vacancies", {"client_id": company["id"], "title": "Analyst"}
-    )
-    candidate = await created(
-        client,
-        "/v1/candidates",
-        {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("candidate")},
-    )
-    application = await created(
-        client, "/v1/applications", {"candidate_id": candidate["id"], "vacancy_id": vacancy["id"]}
+    application = await make_application(
+        client, vacancy_id=(await make_vacancy(client, company["id"]))["id"]
     )
     return Scene(application["id"], [c["id"] for c in contacts], stranger["id"])
 
@@ -109,13 +79,6 @@ async def schedule(
     client: AsyncClient, scene: Scene, clock: FixedClock, **overrides: Any
 ) -> dict[str, Any]:
     return await created(client, "/v1/interviews", interview_body(scene, clock, **overrides))
-
-
-async def integration(tenant: Tenant) -> AsyncClient:
-    """An API-key client: unlike a person's short-lived token, it keeps working when a test
-    moves the clock by hours or days."""
-    key = await tenant.api_key()
-    return tenant.client_with_key(key["key"])
 
 
 async def events_of(app: FastAPI, agency_id: uuid.UUID, object_id: str) -> list[Event]:
@@ -338,7 +301,7 @@ async def test_patch_panel_with_a_stranger_is_refused(agency_a: Tenant, clock: F
 async def test_cancel_a_future_interview_keeps_it_as_cancelled(
     app: FastAPI, agency_a: Tenant, clock: FixedClock
 ) -> None:
-    client = await integration(agency_a)
+    client = await agency_a.integration()
     scene = await make_scene(client)
     made = await schedule(client, scene, clock, interviewer_ids=scene.contact_ids)
     path = f"/v1/interviews/{made['id']}"
@@ -359,7 +322,7 @@ async def test_cancel_a_future_interview_keeps_it_as_cancelled(
 async def test_cancelling_twice_is_harmless(
     app: FastAPI, agency_a: Tenant, clock: FixedClock
 ) -> None:
-    client = await integration(agency_a)
+    client = await agency_a.integration()
     scene = await make_scene(client)
     made = await schedule(client, scene, clock)
     path = f"/v1/interviews/{made['id']}"
@@ -378,7 +341,7 @@ async def test_cancelling_twice_is_harmless(
 async def test_an_interview_that_has_started_cannot_be_cancelled(
     app: FastAPI, agency_a: Tenant, clock: FixedClock
 ) -> None:
-    client = await integration(agency_a)
+    client = await agency_a.integration()
     scene = await make_scene(client)
     made = await schedule(client, scene, clock)
     path = f"/v1/interviews/{made['id']}"
@@ -397,7 +360,7 @@ async def test_an_interview_that_has_started_cannot_be_cancelled(
 async def test_interview_starting_exactly_now_cannot_be_cancelled(
     agency_a: Tenant, clock: FixedClock
 ) -> None:
-    client = await integration(agency_a)
+    client = await agency_a.integration()
     scene = await make_scene(client)
     made = await schedule(client, scene, clock)
     path = f"/v1/interviews/{made['id']}"
@@ -453,7 +416,7 @@ async def test_filter_by_application(agency_a: Tenant, clock: FixedClock) -> Non
 
 
 async def test_filter_by_status_relative_to_now(agency_a: Tenant, clock: FixedClock) -> None:
-    client = await integration(agency_a)
+    client = await agency_a.integration()
     scene = await make_scene(client)
     start = clock.now()
     held = await schedule(client, scene, clock, **slot(clock, timedelta(days=1)))

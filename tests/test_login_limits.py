@@ -5,21 +5,15 @@ password being checked. A password change ends the tokens issued before it."""
 from datetime import timedelta
 
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from app.core.clock import FixedClock
-from tests.support.records import assert_problem
-from tests.support.tenants import Tenant
-
-
-def from_address(app: FastAPI, address: str) -> AsyncClient:
-    transport = ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
-    return AsyncClient(transport=transport, base_url="http://afterview.test")
+from tests.support.problems import assert_problem
+from tests.support.tenants import Tenant, client_from, log_in
 
 
 async def attempt(client: AsyncClient, email: str, password: str) -> int:
-    response = await client.post("/v1/auth/token", data={"username": email, "password": password})
-    return response.status_code
+    return (await log_in(client, email, password)).status_code
 
 
 async def test_ten_failures_lock_the_account_for_fifteen_minutes(
@@ -27,12 +21,12 @@ async def test_ten_failures_lock_the_account_for_fifteen_minutes(
 ) -> None:
     email, password = agency_a.admin_email, agency_a.admin_password
     async with (
-        from_address(app, "198.51.100.1") as first,
-        from_address(app, "198.51.100.2") as other,
+        client_from(app, "198.51.100.1") as first,
+        client_from(app, "198.51.100.2") as other,
     ):
         for _ in range(10):
             assert await attempt(first, email, "wrong password!") == 401
-        locked = await other.post("/v1/auth/token", data={"username": email, "password": password})
+        locked = await log_in(other, email, password)
         problem = assert_problem(locked, 429, "too-many-attempts")
         assert int(locked.headers["retry-after"]) == 15 * 60
         assert "account" in problem["detail"]
@@ -49,8 +43,8 @@ async def test_ten_failures_from_one_address_lock_that_address(
     agency_a: Tenant, agency_b: Tenant, app: FastAPI
 ) -> None:
     async with (
-        from_address(app, "203.0.113.9") as guesser,
-        from_address(app, "203.0.113.10") as elsewhere,
+        client_from(app, "203.0.113.9") as guesser,
+        client_from(app, "203.0.113.10") as elsewhere,
     ):
         for n in range(10):
             assert await attempt(guesser, f"nobody{n}@example.com", "guess") == 401

@@ -6,15 +6,13 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi import FastAPI
 
-from app.core.auth import Principal
 from app.core.clock import FixedClock
 from app.core.db import tenant_transaction
 from app.core.errors import TemplateNotValid
-from app.core.ids import AgencyId, UserId
 from app.messages.service import Recipient, queue_message
 from app.messages.templates import DEFAULTS
-from app.models import Message, MessageKind, RecipientType, Role
-from tests.support.records import assert_problem
+from app.models import Message, MessageKind, RecipientType
+from tests.support.problems import assert_problem
 from tests.support.tenants import Tenant
 from tests.test_event_loop import store_template_directly
 from tests.test_follow_ups import note, thanked
@@ -147,19 +145,13 @@ async def test_an_unknown_kind_is_a_422(agency_a: Tenant) -> None:
     assert (await agency_a.admin.get("/v1/message-templates/spam")).status_code == 422
 
 
-def principal_of(tenant: Tenant) -> Principal:
-    return Principal(
-        AgencyId(tenant.agency_id), UserId(tenant.admin_id), Role.admin, None, frozenset()
-    )
-
-
 async def queue(
     app: FastAPI, tenant: Tenant, clock: FixedClock, *, consented: bool, key: str
 ) -> Message | None:
     recipient = Recipient(
         RecipientType.candidate, uuid4(), "amara@example.com", "Amara", consented=consented
     )
-    principal = principal_of(tenant)
+    principal = tenant.admin_principal()
     async with tenant_transaction(app.state.sessions, principal.agency_id) as session:
         return await queue_message(
             session,

@@ -24,13 +24,9 @@ from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET
 from tests.support.delivery import outbox_rows
+from tests.support.problems import assert_problem
 from tests.support.processes import Server, cli_env
-from tests.support.records import (
-    assert_problem,
-    make_application,
-    make_candidate,
-    make_referee,
-)
+from tests.support.records import make_application, make_candidate, make_referee
 from tests.support.tenants import Tenant, new_client
 
 LATENCY = "afterview_http_request_duration_seconds"

@@ -143,7 +143,7 @@ async def test_the_worklist_is_one_statement_on_agency_leading_indexes(
             owner.execute("COMMIT")
         owner.execute("ANALYZE")
     consultant = await agency_a.add_user("consultant")
-    api = agency_a.client_with_key((await agency_a.api_key())["key"])
+    api = await agency_a.integration()
     for _ in range(3):
         application = await make_application(agency_a, consultant_id=consultant["id"])
         await make_interview(

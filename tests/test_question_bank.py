@@ -11,14 +11,8 @@ from typing import Any
 from httpx import AsyncClient
 
 from app.core.clock import FixedClock
-from tests.support.records import (
-    assert_problem,
-    error_fields,
-    make_application,
-    make_client,
-    make_interview,
-    make_vacancy,
-)
+from tests.support.problems import assert_problem, error_fields
+from tests.support.records import at, make_application, make_client, make_interview, make_vacancy
 from tests.support.tenants import Tenant
 
 Json = dict[str, Any]
@@ -28,10 +22,6 @@ WMS = "describe your wms migration"
 CONFLICT = "tell us about a conflict"
 NOTICE = "what is your notice period"
 HUB = "how would you run our rotterdam hub"
-
-
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def question(text: str, quality: str, half: bool = False, topic: str | None = None) -> Json:
@@ -78,7 +68,7 @@ async def make_bank(tenant: Tenant, clock: FixedClock) -> Bank:
     first = await interview_at(tenant, v1, base + timedelta(hours=1))
     later = await interview_at(tenant, v2, base + timedelta(hours=3))
     at_y = await interview_at(tenant, v3, base + timedelta(hours=1))
-    api = tenant.client_with_key((await tenant.api_key())["key"])
+    api = await tenant.integration()
     clock.set(base + timedelta(hours=5))
 
     # The later interview's debrief goes in first: "most recent" follows the interviews' ends.
@@ -240,7 +230,7 @@ async def test_another_agencys_client_is_not_found(
     agency_a: Tenant, agency_b: Tenant, clock: FixedClock
 ) -> None:
     own_client = (await make_client(agency_b))["id"]
-    intruder = agency_b.client_with_key((await agency_b.api_key())["key"])
+    intruder = await agency_b.integration()
     bank = await make_bank(agency_a, clock)
 
     for client_id in (bank.client_x, bank.client_y):

@@ -18,8 +18,8 @@ from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET
 from tests.support.problem_log import wear_problem_log
+from tests.support.problems import assert_problem
 from tests.support.processes import Server, cli_env
-from tests.support.records import assert_problem
 from tests.support.tenants import Tenant, make_tenant, new_client
 
 LIMIT = 5
@@ -44,8 +44,8 @@ async def test_the_quota_is_announced_counted_and_enforced(
     strict: Tenant, clock: FixedClock
 ) -> None:
     clock.set(clock.now().replace(second=10, microsecond=0))
-    key = strict.client_with_key((await strict.api_key())["key"])  # the admin's own count
-    other = strict.client_with_key((await strict.api_key())["key"])
+    key = await strict.integration()  # the admin's own count
+    other = await strict.integration()
     for left in range(LIMIT - 1, -1, -1):
         response = await key.get("/v1/candidates")
         assert response.status_code == 200, response.text

@@ -20,8 +20,8 @@ from app.main import create_app
 from app.models import LoginFailure, RateLimitCounter
 from tests.conftest import JWT_SECRET
 from tests.support.problem_log import wear_problem_log
+from tests.support.problems import assert_problem
 from tests.support.processes import cli_env, free_port
-from tests.support.records import assert_problem
 from tests.support.tenants import Tenant, new_client
 from tests.test_rate_limits import requests_to_two_processes
 

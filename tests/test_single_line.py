@@ -17,9 +17,8 @@ from pydantic import Field, ValidationError
 from app.core.clock import FixedClock
 from app.core.schemas import InputModel, SingleLine
 from app.messages.templates import TemplateInvalid, render
+from tests.support.problems import assert_problem, error_fields
 from tests.support.records import (
-    assert_problem,
-    error_fields,
     list_items,
     make_application,
     make_candidate,

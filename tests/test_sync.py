@@ -1,32 +1,18 @@
 """Incremental sync: lists walk in `(updated_at, id)` order with the cursor, every record once,
 and resume with `updated_after` to fetch only what changed since."""
 
-import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
 from app.core.clock import FixedClock
-from tests.support.tenants import Tenant, unique_email
+from tests.support.problems import assert_problem
+from tests.support.records import created, make_candidate, make_vacancy
+from tests.support.tenants import Tenant
 
 Item = dict[str, Any]
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
-
-
-async def created(client: AsyncClient, path: str, body: dict[str, Any]) -> Item:
-    response = await client.post(path, json=body)
-    assert response.status_code == 201, response.text
-    record: Item = response.json()
-    return record
 
 
 async def patched(client: AsyncClient, path: str, changes: dict[str, Any]) -> Item:
@@ -36,18 +22,6 @@ async def patched(client: AsyncClient, path: str, changes: dict[str, Any]) -> It
     assert response.status_code == 200, response.text
     record: Item = response.json()
     return record
-
-
-async def make_candidate(client: AsyncClient) -> Item:
-    body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("candidate")}
-    return await created(client, "/v1/candidates", body)
-
-
-async def make_vacancy(client: AsyncClient) -> Item:
-    company = await created(client, "/v1/clients", {"name": f"Client {secrets.token_hex(3)}"})
-    return await created(
-        client, "/v1/vacancies", {"client_id": company["id"], "title": "Supply Chain Analyst"}
-    )
 
 
 async def walk(client: AsyncClient, path: str, **params: Any) -> tuple[list[Item], list[int]]:

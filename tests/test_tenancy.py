@@ -124,6 +124,15 @@ async def runtime_conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    """The PostgreSQL error code behind a driver error."""
+    code: str | None = getattr(error.orig, "sqlstate", None)
+    return code
+
+
 async def _scope(conn: AsyncConnection, agency_id: UUID | None) -> None:
     await conn.rollback()
     await conn.begin()
@@ -158,7 +167,7 @@ async def test_insert_into_another_agency_is_refused(
     runtime_conn: AsyncConnection, agency_a: Tenant, agency_b: Tenant
 ) -> None:
     await _scope(runtime_conn, agency_b.agency_id)
-    with pytest.raises(ProgrammingError, match="row-level security"):
+    with pytest.raises(ProgrammingError, match="violates row-level security") as refused:
         await runtime_conn.execute(
             text(
                 "INSERT INTO app_user (agency_id, id, email, name, role, password_hash) "
@@ -166,6 +175,7 @@ async def test_insert_into_another_agency_is_refused(
             ),
             {"a": agency_a.agency_id},
         )
+    assert sqlstate(refused.value) == INSUFFICIENT_PRIVILEGE
     await _scope(runtime_conn, agency_a.agency_id)
     intruders = await runtime_conn.scalar(
         text("SELECT count(*) FROM app_user WHERE email = 'intruder@example.com'")
@@ -177,11 +187,12 @@ async def test_update_cannot_move_a_row_to_another_agency(
     runtime_conn: AsyncConnection, agency_a: Tenant, agency_b: Tenant
 ) -> None:
     await _scope(runtime_conn, agency_a.agency_id)
-    with pytest.raises(DBAPIError):
+    with pytest.raises(ProgrammingError, match="violates row-level security") as refused:
         await runtime_conn.execute(
             text("UPDATE app_user SET agency_id = :b WHERE id = :u"),
             {"b": agency_b.agency_id, "u": agency_a.admin_id},
         )
+    assert sqlstate(refused.value) == INSUFFICIENT_PRIVILEGE
 
 
 async def test_without_a_setting_nothing_is_visible(
@@ -200,8 +211,9 @@ async def test_without_a_setting_nothing_is_visible(
 
 async def test_runtime_role_cannot_switch_rls_off(runtime_conn: AsyncConnection) -> None:
     await _scope(runtime_conn, None)
-    with pytest.raises(ProgrammingError, match="must be owner"):
+    with pytest.raises(ProgrammingError, match="must be owner") as refused:
         await runtime_conn.execute(text("ALTER TABLE app_user NO FORCE ROW LEVEL SECURITY"))
+    assert sqlstate(refused.value) == INSUFFICIENT_PRIVILEGE
 
 
 async def test_one_connection_alternating_agencies_never_mixes(

@@ -13,15 +13,14 @@ from uuid import UUID
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from httpx import AsyncClient
 
-from app.core.auth import Principal, Scope, require_admin
+from app.core.auth import Scope, require_admin
 from app.core.clock import FixedClock
 from app.core.db import tenant_transaction
-from app.core.ids import AgencyId, UserId
 from app.messages.service import Recipient, queue_message
 from app.messages.templates import DEFAULTS
-from app.models import MessageKind, RecipientType, Role
+from app.models import MessageKind, RecipientType
+from tests.support.records import created
 from tests.support.routes import api_routes
 from tests.support.tenants import Tenant
 
@@ -61,13 +60,6 @@ def example_body(app: FastAPI, method: str, path: str) -> Any:
     schema = body["content"]["application/json"]["schema"]
     name = schema["$ref"].rsplit("/", 1)[-1]
     return app.openapi()["components"]["schemas"][name]["examples"][0]
-
-
-async def created(client: AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 async def objects_of(tenant: Tenant, clock: FixedClock) -> dict[str, str]:
@@ -126,9 +118,7 @@ async def objects_of(tenant: Tenant, clock: FixedClock) -> dict[str, str]:
 
 async def queued_message(tenant: Tenant, clock: FixedClock, contact: dict[str, Any]) -> str:
     """No route queues a message by itself: the workflow does. Queue one as a step would."""
-    principal = Principal(
-        AgencyId(tenant.agency_id), UserId(tenant.admin_id), Role.admin, None, frozenset()
-    )
+    principal = tenant.admin_principal()
     async with tenant_transaction(tenant.app.state.sessions, principal.agency_id) as session:
         recipient = Recipient(
             RecipientType.contact, UUID(contact["id"]), contact["email"], contact["name"]

@@ -10,19 +10,11 @@ from typing import Any
 from httpx import AsyncClient
 
 from app.core.clock import FixedClock
-from tests.support.records import (
-    assert_problem,
-    error_fields,
-    make_application,
-    make_interview,
-)
+from tests.support.problems import assert_problem, error_fields
+from tests.support.records import at, make_application, make_interview
 from tests.support.tenants import Tenant
 
 Json = dict[str, Any]
-
-
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 @dataclass
@@ -159,7 +151,7 @@ async def test_pages_walk_the_timeline_once_newest_first(
 async def test_another_agencys_timeline_is_not_found(
     agency_a: Tenant, agency_b: Tenant, clock: FixedClock
 ) -> None:
-    intruder = agency_b.client_with_key((await agency_b.api_key())["key"])
+    intruder = await agency_b.integration()
     own = await make_application(agency_b)
     history = await make_history(agency_a, clock)
 

@@ -4,25 +4,12 @@ import secrets
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
-from tests.support.tenants import Tenant, unique_email
-
-
-def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
-
-
-async def read(client: AsyncClient, path: str) -> tuple[dict[str, Any], str]:
-    """The object at `path` and its ETag."""
-    response = await client.get(path)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body, response.headers["etag"]
+from tests.support import records
+from tests.support.problems import assert_problem
+from tests.support.records import read
+from tests.support.tenants import Tenant, log_in, unique_email
 
 
 async def deactivate(tenant: Tenant, user_id: str) -> None:
@@ -41,14 +28,7 @@ async def remove(tenant: Tenant, user_id: str) -> None:
 
 
 async def list_ids(client: AsyncClient, **params: Any) -> set[str]:
-    response = await client.get("/v1/users", params=params)
-    assert response.status_code == 200, response.text
-    assert response.json()["next"] is None
-    return {item["id"] for item in response.json()["items"]}
-
-
-async def log_in(client: AsyncClient, email: str, password: str) -> Response:
-    return await client.post("/v1/auth/token", data={"username": email, "password": password})
+    return await records.list_ids(client, "/v1/users", **params)
 
 
 # --- Consultants may read people but not manage them --------------------------------------------

@@ -3,9 +3,8 @@ external id, and deletion only while no application depends on them."""
 
 import uuid
 
+from tests.support.problems import assert_problem, error_fields
 from tests.support.records import (
-    assert_problem,
-    error_fields,
     events_of,
     list_ids,
     make_application,

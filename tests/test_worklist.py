@@ -16,8 +16,9 @@ from httpx import AsyncClient
 from app.core.clock import FixedClock
 from app.core.pagination import encode_cursor
 from app.worklist.schemas import WorkKind
+from tests.support.problems import assert_problem
 from tests.support.records import (
-    assert_problem,
+    at,
     make_application,
     make_candidate,
     make_client,
@@ -42,10 +43,6 @@ DEBRIEF: Json = {
     "went_well": "Good rapport with the operations lead.",
     "could_improve": "Numbers on the cost-saving example were vague.",
 }
-
-
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 @dataclass
@@ -84,22 +81,22 @@ class Desk:
     async def interview(self, application: Json, starts_at: datetime) -> Json:
         return await make_interview(self.tenant, application["id"], starts_at=starts_at)
 
-    async def put(self, path: str, body: Json) -> Json:
+    async def put(self, path: str, body: Json, status: int = 200) -> Json:
         response = await self.api.put(path, json=body)
-        assert response.status_code in (200, 201), response.text
+        assert response.status_code == status, response.text
         result: Json = response.json()
         return result
 
-    async def post(self, path: str, body: Json | None = None) -> Json:
+    async def post(self, path: str, body: Json | None = None, status: int = 200) -> Json:
         response = await self.api.post(path, json=body)
-        assert response.status_code in (200, 201), response.text
+        assert response.status_code == status, response.text
         result: Json = response.json()
         return result
 
 
 async def desk(tenant: Tenant) -> Desk:
     consultant = await tenant.add_user("consultant")
-    api = tenant.client_with_key((await tenant.api_key())["key"])
+    api = await tenant.integration()
     settings, _ = await read(tenant.admin, "/v1/agency")
     return Desk(tenant, consultant, api, settings)
 
@@ -171,9 +168,10 @@ async def test_nothing_before_the_interview_ends_then_next_steps_and_debrief(
     await d.put(
         f"/v1/interviews/{interview['id']}/next-steps",
         next_steps_body(debrief_due + timedelta(days=30)),
+        status=201,
     )
     assert [i["kind"] for i in await d.items()] == ["write_debrief"]
-    await d.put(f"/v1/interviews/{interview['id']}/debrief", DEBRIEF)
+    await d.put(f"/v1/interviews/{interview['id']}/debrief", DEBRIEF, status=201)
     assert await d.items() == []
 
 
@@ -241,8 +239,10 @@ async def test_the_clients_decision_is_chased_once_its_date_passes_until_an_outc
     expected_by = ends_at + timedelta(days=2)
 
     clock.set(ends_at + timedelta(minutes=5))
-    await d.put(f"/v1/interviews/{interview['id']}/next-steps", next_steps_body(expected_by))
-    await d.put(f"/v1/interviews/{interview['id']}/debrief", DEBRIEF)
+    await d.put(
+        f"/v1/interviews/{interview['id']}/next-steps", next_steps_body(expected_by), status=201
+    )
+    await d.put(f"/v1/interviews/{interview['id']}/debrief", DEBRIEF, status=201)
     assert await d.items() == []
 
     clock.set(expected_by - SECOND)
@@ -294,7 +294,7 @@ async def test_heads_ups_are_suggested_for_consenting_referees_when_an_offer_loo
         "why_want_job": "The network redesign role.",
         "key_points": "Led the WMS migration.",
     }
-    await d.post(path + "/referee-heads-ups", heads_up)
+    await d.post(path + "/referee-heads-ups", heads_up, status=201)
     assert await d.kinds() == [("heads_up_suggested", second["id"])]
 
 
@@ -349,6 +349,7 @@ async def test_a_withdrawn_application_contributes_nothing(
     await d.put(
         f"/v1/interviews/{interview['id']}/next-steps",
         next_steps_body(ends_at + timedelta(hours=1)),
+        status=201,
     )
     clock.set(ends_at + timedelta(hours=2))
     kinds = {i["kind"] for i in await d.items()}
@@ -426,7 +427,9 @@ async def test_every_kind_of_item_names_the_candidate_the_client_and_the_role(
     await d.post(
         f"{interview_path}/follow-up/direct-contact-request", {"reason": "The manager asked."}
     )
-    await d.put(f"{interview_path}/next-steps", next_steps_body(ends_at + timedelta(hours=1)))
+    await d.put(
+        f"{interview_path}/next-steps", next_steps_body(ends_at + timedelta(hours=1)), status=201
+    )
     # The two closed ones: a feedback chase coming due, and feedback waiting to be released.
     for named in (chased, released):
         path = f"/v1/applications/{named.application['id']}"

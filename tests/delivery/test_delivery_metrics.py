@@ -67,7 +67,7 @@ async def test_mail_attempts_and_failures_are_counted_by_outcome(
 async def test_webhook_deliveries_are_counted_by_outcome(
     agency_a: Tenant, clock: FixedClock, anon: AsyncClient
 ) -> None:
-    api = agency_a.client_with_key((await agency_a.api_key())["key"])
+    api = await agency_a.integration()
     before = counts(await scrape(anon))
     with webhook_receiver(lambda _id, seen: 503 if seen == 0 else 200) as receiver:
         await endpoint(api, receiver)

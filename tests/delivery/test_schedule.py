@@ -25,9 +25,8 @@ from app.delivery.worker import Worker
 from app.models import Event, IdempotencyKey, MessageStatus, ScheduledRun, WebhookDelivery
 from tests.support.delivery import make_worker, outbox_rows
 from tests.support.receiver import webhook_receiver
-from tests.support.records import list_items
+from tests.support.records import at, list_items
 from tests.support.tenants import Tenant, login, new_client
-from tests.test_feedback import api_client
 from tests.test_feedback import scene as feedback_scene
 from tests.test_follow_ups import FIRST_NAME, LAST_NAME, Scene, finish, schedule, set_agency
 
@@ -63,10 +62,6 @@ async def race(racers: list[Worker]) -> ScheduleReport:
     return ScheduleReport(
         **{name: sum(getattr(r, name) for r in reports) for name in vars(ScheduleReport())}
     )
-
-
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 async def test_each_chase_goes_out_once_and_the_link_expires_on_time(
@@ -139,7 +134,7 @@ async def test_the_daily_digest_goes_out_once_at_eight_local_to_those_who_want_i
     await finish(clock, *scenes)
     for scene in scenes:
         await next_steps(scene, scene.ends_at + timedelta(hours=1))
-    api = await api_client(agency_a)
+    api = await agency_a.integration()
 
     eight = next_eight_oclock(scenes[0].ends_at + timedelta(hours=2), TOKYO)
     clock.set(eight - timedelta(minutes=1))
@@ -181,7 +176,7 @@ async def test_what_expires_is_swept(
 ) -> None:
     """Idempotency keys after 48 h; digest days, finished webhook deliveries and the events'
     snapshots after 30 days (the events themselves stay, for the timeline)."""
-    api = await api_client(agency_a)
+    api = await agency_a.integration()
     with webhook_receiver() as receiver:
         hook = await api.post("/v1/webhook-endpoints", json={"url": receiver.url})
         assert hook.status_code == 201, hook.text
@@ -247,7 +242,7 @@ async def test_retention_erases_candidates_closed_longer_than_the_agency_keeps_t
     gone = await feedback_scene(agency_a)
     await gone.fail()  # unsuccessful: closed now
     kept = await feedback_scene(agency_a)  # still active
-    api = await api_client(agency_a)
+    api = await agency_a.integration()
     closed_at = clock.now()
 
     nearly = next_eight_oclock(closed_at + timedelta(days=29), ZoneInfo("UTC")) + timedelta(hours=2)

@@ -20,8 +20,9 @@ from app.delivery.mail import MailboxTransport, SmtpConfig, SmtpTransport
 from app.messages.service import Recipient, queue_message
 from app.models import Message, MessageKind, MessageStatus, RecipientType
 from tests.support.delivery import DEFAULT_SENDER, make_worker, outbox_row, outbox_rows
+from tests.support.problems import assert_problem
 from tests.support.processes import free_port
-from tests.support.records import assert_problem, make_candidate
+from tests.support.records import make_candidate
 from tests.support.smtp import ACCEPT, smtp_sink
 from tests.support.tenants import Tenant
 from tests.test_follow_ups import BODY, SUBJECT, Scene, note, set_agency, thanked
@@ -163,7 +164,7 @@ async def test_a_550_fails_at_once_and_a_consultant_can_retry_it(
     agency_a: Tenant, clock: FixedClock
 ) -> None:
     message = await one_message(agency_a, clock)
-    api = agency_a.client_with_key((await agency_a.api_key())["key"])  # outlives clock moves
+    api = await agency_a.integration()  # outlives clock moves
     refuse = True
 
     def mailbox_full(_message_id: str, _seen: int) -> str:

@@ -13,8 +13,9 @@ from app.core.clock import FixedClock
 from app.delivery.mail import MailboxTransport
 from app.delivery.worker import Worker
 from tests.support.delivery import make_worker, outbox_rows
+from tests.support.problems import assert_problem
 from tests.support.receiver import Receiver, webhook_receiver
-from tests.support.records import assert_problem, make_candidate
+from tests.support.records import make_candidate
 from tests.support.tenants import Tenant
 
 Json = dict[str, Any]
@@ -25,7 +26,7 @@ PUBLIC_URL = "https://93.184.216.34/hooks"  # a public address, as a literal: no
 async def api(agency_a: Tenant) -> AsyncClient:
     """An integration's key (default scopes include webhooks:manage and events:read); unlike a
     login it outlives moves of the clock."""
-    return agency_a.client_with_key((await agency_a.api_key())["key"])
+    return await agency_a.integration()
 
 
 async def endpoint(api: AsyncClient, receiver: Receiver, **fields: Any) -> Json:
@@ -50,6 +51,7 @@ async def worker_for(agency: Tenant, clock: FixedClock) -> Worker:
     return make_worker(agency.app, clock, MailboxTransport(mailbox))
 
 
+@pytest.mark.horizon  # reads the feed right after writing (tests/conftest.py)
 async def test_an_event_reaches_the_endpoint_signed_with_its_id_and_object(
     agency_a: Tenant, clock: FixedClock, api: AsyncClient
 ) -> None:
@@ -287,7 +289,7 @@ async def test_private_targets_are_refused_unless_allowed(
 async def test_who_may_manage_webhooks(agency_a: Tenant, agency_b: Tenant) -> None:
     consultant = await agency_a.consultant()
     assert_problem(await consultant.get("/v1/webhook-endpoints"), 403, "forbidden")
-    narrow = agency_a.client_with_key((await agency_a.api_key(["records:read"]))["key"])
+    narrow = await agency_a.integration(["records:read"])
     assert_problem(await narrow.get("/v1/webhook-endpoints"), 403, "insufficient-scope")
     made = await agency_a.admin.post("/v1/webhook-endpoints", json={"url": PUBLIC_URL})
     assert made.status_code == 201, made.text

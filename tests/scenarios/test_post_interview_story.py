@@ -15,15 +15,15 @@ from urllib.parse import urlsplit
 
 from httpx import AsyncClient, Response
 
-from app.core.auth import Principal, Scope
+from app.core.auth import Scope, worker_principal
 from app.core.clock import FixedClock
 from app.core.db import tenant_transaction
 from app.core.ids import AgencyId
 from app.feedback.links import FeedbackLinks
 from app.feedback.service import run_chases
+from tests.support.problems import assert_problem
 from tests.support.records import (
     Json,
-    assert_problem,
     list_items,
     make_candidate,
     make_client,
@@ -559,7 +559,7 @@ async def chase(s: Story) -> int:
     """What the worker does: run the agency's chases at the clock's now."""
     app = s.tenant.app
     agency_id = AgencyId(s.tenant.agency_id)
-    principal = Principal(agency_id, None, None, None, frozenset())
+    principal = worker_principal(agency_id)
     links = FeedbackLinks(app.state.jwt_secret, app.state.settings.public_url)
     async with tenant_transaction(app.state.sessions, agency_id) as session:
         return await run_chases(session, principal, s.clock, links)

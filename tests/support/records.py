@@ -1,7 +1,8 @@
 """Small factories for the record APIs: each POSTs one record and returns its JSON.
 
 Each takes a `Tenant` (its admin client is used) or a logged-in client, plus field overrides.
-Below them, the checks record tests share: problems, reads with ETags, lists, the event table.
+Below them, the checks record tests share: reads with ETags, lists, the event table (problems:
+`tests/support/problems.py`).
 """
 
 import secrets
@@ -9,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from httpx import AsyncClient, Response
-from sqlalchemy import select
+from httpx import AsyncClient
+from sqlalchemy import select, update
 
 from app.core.db import set_tenant
 from app.core.ids import AgencyId
-from app.models import Event
+from app.models import Application, Event
 from tests.support.tenants import Tenant
 
 Json = dict[str, Any]
@@ -28,11 +29,12 @@ def _tag() -> str:
     return secrets.token_hex(4)
 
 
-async def _post(who: Tenant | AsyncClient, path: str, body: Json) -> Json:
+async def created(who: Tenant | AsyncClient, path: str, body: Json) -> Json:
+    """POST `body` to `path`: a 201, and the record made."""
     response = await _client(who).post(path, json=body)
     assert response.status_code == 201, response.text
-    created: Json = response.json()
-    return created
+    record: Json = response.json()
+    return record
 
 
 async def make_candidate(who: Tenant | AsyncClient, **overrides: Any) -> Json:
@@ -44,7 +46,7 @@ async def make_candidate(who: Tenant | AsyncClient, **overrides: Any) -> Json:
         "contact_consent": True,
         **overrides,
     }
-    return await _post(who, "/v1/candidates", body)
+    return await created(who, "/v1/candidates", body)
 
 
 async def make_referee(who: Tenant | AsyncClient, candidate_id: str, **overrides: Any) -> Json:
@@ -56,12 +58,12 @@ async def make_referee(who: Tenant | AsyncClient, candidate_id: str, **overrides
         "consent_to_contact": True,
         **overrides,
     }
-    return await _post(who, f"/v1/candidates/{candidate_id}/referees", body)
+    return await created(who, f"/v1/candidates/{candidate_id}/referees", body)
 
 
 async def make_client(who: Tenant | AsyncClient, **overrides: Any) -> Json:
     body: Json = {"name": f"Harbour Logistics {_tag()}", **overrides}
-    return await _post(who, "/v1/clients", body)
+    return await created(who, "/v1/clients", body)
 
 
 async def make_contact(who: Tenant | AsyncClient, client_id: str, **overrides: Any) -> Json:
@@ -72,7 +74,7 @@ async def make_contact(who: Tenant | AsyncClient, client_id: str, **overrides: A
         "job_title": "Head of Operations",
         **overrides,
     }
-    return await _post(who, f"/v1/clients/{client_id}/contacts", body)
+    return await created(who, f"/v1/clients/{client_id}/contacts", body)
 
 
 async def make_vacancy(
@@ -82,7 +84,7 @@ async def make_vacancy(
     if client_id is None:
         client_id = (await make_client(who))["id"]
     body: Json = {"client_id": client_id, "title": f"Supply Chain Analyst {_tag()}", **overrides}
-    return await _post(who, "/v1/vacancies", body)
+    return await created(who, "/v1/vacancies", body)
 
 
 async def make_application(
@@ -97,7 +99,7 @@ async def make_application(
     if vacancy_id is None:
         vacancy_id = (await make_vacancy(who))["id"]
     body: Json = {"candidate_id": candidate_id, "vacancy_id": vacancy_id, **overrides}
-    return await _post(who, "/v1/applications", body)
+    return await created(who, "/v1/applications", body)
 
 
 async def make_interview(
@@ -117,24 +119,29 @@ async def make_interview(
         "interviewer_ids": interviewer_ids or [],
         **overrides,
     }
-    return await _post(who, "/v1/interviews", body)
+    return await created(who, "/v1/interviews", body)
+
+
+async def set_application_status(tenant: Tenant, application_id: str, status: str) -> None:
+    """Close an application directly in the database (without the route that would)."""
+    async with tenant.app.state.sessions() as session, session.begin():
+        await set_tenant(session, AgencyId(tenant.agency_id))
+        await session.execute(
+            update(Application)
+            .where(
+                Application.agency_id == tenant.agency_id,
+                Application.id == UUID(application_id),
+            )
+            .values(status=status)
+        )
+
+
+def at(value: str) -> datetime:
+    """A timestamp as the API wrote it."""
+    return datetime.fromisoformat(value)
 
 
 # --- Checks the record tests share --------------------------------------------------------------
-
-
-def assert_problem(response: Response, status: int, slug: str) -> Json:
-    """The response is an RFC 9457 problem with that status and a `type` ending in `slug`."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: Json = response.json()
-    assert body["type"].endswith("/" + slug), body
-    return body
-
-
-def error_fields(response: Response) -> set[str]:
-    """The `field` of each entry in a problem's `errors`."""
-    return {error["field"] for error in response.json().get("errors", [])}
 
 
 async def read(client: AsyncClient, path: str) -> tuple[Json, str]:

@@ -8,10 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 
 from app.agency.service import create_agency
+from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.ids import AgencyId, UserId
+from app.models import Role
 
 
 def new_client(app: FastAPI, credential: str | None = None) -> AsyncClient:
@@ -20,15 +23,25 @@ def new_client(app: FastAPI, credential: str | None = None) -> AsyncClient:
     return AsyncClient(transport=transport, base_url="http://afterview.test", headers=headers)
 
 
+def client_from(app: FastAPI, address: str) -> AsyncClient:
+    """An anonymous client whose requests come from that client address."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    return AsyncClient(transport=transport, base_url="http://afterview.test")
+
+
 def unique_email(label: str) -> str:
     return f"{label}-{secrets.token_hex(4)}@agency-{secrets.token_hex(2)}.example.com"
 
 
+async def log_in(client: AsyncClient, email: str, password: str) -> Response:
+    """The answer to a password log-in (the OAuth2 form) from `client`."""
+    return await client.post("/v1/auth/token", data={"username": email, "password": password})
+
+
 async def login(app: FastAPI, email: str, password: str) -> str:
+    """An access token for that person (the log-in must succeed)."""
     async with new_client(app) as client:
-        response = await client.post(
-            "/v1/auth/token", data={"username": email, "password": password}
-        )
+        response = await log_in(client, email, password)
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
@@ -78,6 +91,17 @@ class Tenant:
         client = new_client(self.app, key)
         self._clients.append(client)
         return client
+
+    async def integration(self, scopes: list[str] | None = None) -> AsyncClient:
+        """A client with a new API key: unlike a person's short-lived token, it keeps working
+        when a test moves the clock by hours or days."""
+        return self.client_with_key((await self.api_key(scopes))["key"])
+
+    def admin_principal(self) -> Principal:
+        """The admin, as services see them (for calling a service directly)."""
+        return Principal(
+            AgencyId(self.agency_id), UserId(self.admin_id), Role.admin, None, frozenset()
+        )
 
     async def close(self) -> None:
         for client in [self.admin, *self._clients]:
