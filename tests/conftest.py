@@ -6,8 +6,10 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -33,7 +35,7 @@ from app.core.provision import (
 from app.core.settings import Settings
 from app.main import create_app
 from app.models import LoginFailure
-from tests.support.problem_log import undeclared, wear_problem_log
+from tests.support.problem_log import Answer, undeclared, wear_problem_log
 from tests.support.tenants import Tenant, make_tenant, new_client
 
 TEST_OWNER = "afterview_test_owner"
@@ -45,6 +47,10 @@ hypothesis_settings.register_profile("afterview", deadline=None)
 hypothesis_settings.load_profile("afterview")
 
 
+ROLE_PASSWORD = "AFTERVIEW_TEST_ROLE_PASSWORD"
+"""The test roles' password, one per run: pytest-xdist workers share the roles (and inherit it)."""
+
+
 class TestDatabase:
     """Where the tests' databases live, and how to make more of them (for migration tests)."""
 
@@ -52,15 +58,18 @@ class TestDatabase:
 
     def __init__(self, superuser_url: str) -> None:
         self.superuser_url = superuser_url
-        self.password = random_password()
+        self.password = os.environ.get(ROLE_PASSWORD) or random_password()
         self.created: list[str] = []
 
     def create(self, prefix: str = "afterview_test") -> DatabaseUrls:
         name = f"{prefix}_{secrets.token_hex(4)}"
         self.created.append(name)
-        return ensure_roles_and_database(
-            self.superuser_url, name, TEST_OWNER, TEST_RUNTIME, password=self.password
-        )
+        # Other processes of the run (xdist workers) alter the same roles: one at a time.
+        with psycopg.connect(self.superuser_url, autocommit=True) as lock:
+            lock.execute("SELECT pg_advisory_lock(hashtext('afterview test roles'))")
+            return ensure_roles_and_database(
+                self.superuser_url, name, TEST_OWNER, TEST_RUNTIME, password=self.password
+            )
 
     def drop_all(self) -> None:
         with psycopg.connect(self.superuser_url, autocommit=True) as conn:
@@ -70,24 +79,42 @@ class TestDatabase:
                 )
 
 
-@pytest.fixture(scope="session")
-def test_database() -> Iterator[TestDatabase]:
-    url = os.environ.get("TEST_DATABASE_URL")
-    server: EmbeddedPostgres | None = None
-    tmp: str | None = None
-    if not url:
+def is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+EMBEDDED = pytest.StashKey[tuple[EmbeddedPostgres, str]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Once per run, before any xdist worker starts (they inherit the environment): the roles'
+    password, and an embedded PostgreSQL when TEST_DATABASE_URL names none."""
+    if is_xdist_worker(session.config):
+        return
+    os.environ.setdefault(ROLE_PASSWORD, random_password())
+    if not os.environ.get("TEST_DATABASE_URL"):
         tmp = tempfile.mkdtemp(prefix="afterview-test-")
         server = EmbeddedPostgres(Path(tmp)).start()
-        url = server.superuser_url()
-    db = TestDatabase(url)
+        session.config.stash[EMBEDDED] = (server, tmp)
+        os.environ["TEST_DATABASE_URL"] = server.superuser_url()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if (embedded := config.stash.get(EMBEDDED, None)) is not None:
+        server, tmp = embedded
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        del os.environ["TEST_DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def test_database() -> Iterator[TestDatabase]:
+    db = TestDatabase(os.environ["TEST_DATABASE_URL"])
     try:
         yield db
     finally:
         db.drop_all()
-        if server is not None:
-            server.stop()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +143,37 @@ def cheap_password_hashing() -> Iterator[None]:
         yield
 
 
+ALONE = 0x61667476  # the advisory lock the run's xdist workers share ("aftv")
+
+
+@pytest.fixture(scope="session")
+def run_lock(request: pytest.FixtureRequest, test_database: TestDatabase) -> Iterator[Any]:
+    """Under pytest-xdist, a connection holding this worker's share of the run's lock."""
+    if not is_xdist_worker(request.config):
+        yield None
+        return
+    with psycopg.connect(test_database.superuser_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(autouse=True)
+def alone_if_it_reads_the_event_horizon(
+    request: pytest.FixtureRequest, run_lock: psycopg.Connection | None
+) -> Iterator[None]:
+    """The event feed serves only events older than every transaction running in the cluster
+    (so it never skips one). A test marked `horizon` reads it right after writing, so it runs
+    while no other xdist worker runs a test: they hold the lock shared, it holds it alone."""
+    if run_lock is None:
+        yield
+        return
+    mode = "" if request.node.get_closest_marker("horizon") else "_shared"
+    run_lock.execute(f"SELECT pg_advisory_lock{mode}(%s)", (ALONE,))
+    try:
+        yield
+    finally:
+        run_lock.execute(f"SELECT pg_advisory_unlock{mode}(%s)", (ALONE,))
+
+
 @pytest.fixture(autouse=True)
 async def no_login_failures(engine: AsyncEngine) -> None:
     """Failed logins count across requests (per account and per client address, and every test
@@ -135,16 +193,58 @@ def app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> 
     return wear_problem_log(create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock))
 
 
+SLOW_FIRST = (
+    "tests/test_schemathesis.py",
+    "tests/delivery/test_worker_processes.py",
+    "tests/test_docs_browser.py",
+    "tests/test_cli.py",
+    "tests/test_rate_limits.py",
+    "tests/test_generated_client.py",
+    "tests/test_demo.py",
+    "tests/test_metrics.py",
+    "tests/test_outage.py",
+    "tests/test_redis_limits.py",
+    "tests/test_cli_signals.py",
+    "tests/test_feedback_browser.py",
+)
+"""Modules of long tests (mostly child processes), longest first: started first, they overlap
+with the rest under pytest-xdist instead of finishing last."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        return SLOW_FIRST.index(module) if module in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: each module keeps its order
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The suite fails when a route answered a problem its OpenAPI entry does not declare."""
-    if missing := undeclared():
+    """The suite fails when a route answered a problem its OpenAPI entry does not declare
+    (an xdist worker hands its findings to the controller, which reports them all)."""
+    config = session.config
+    if is_xdist_worker(config):
+        config.workeroutput["undeclared"] = [asdict(a) for a in undeclared()]  # type: ignore[attr-defined]
+        return
+    missing = sorted({*undeclared(), *config.stash.get(WORKERS_UNDECLARED, set())})
+    if missing:
         lines = "\n".join(f"  {a.method} {a.path} -> {a.status} {a.slug}" for a in missing)
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(
                 f"Problems answered but not declared in OpenAPI:\n{lines}", red=True
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+WORKERS_UNDECLARED = pytest.StashKey[set[Answer]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: a worker finished; keep what it found undeclared."""
+    found = node.workeroutput.get("undeclared", [])
+    node.config.stash.setdefault(WORKERS_UNDECLARED, set()).update(Answer(**a) for a in found)
 
 
 @pytest.fixture
