@@ -16,6 +16,7 @@ from httpx import AsyncClient
 from app.core.clock import FixedClock
 from app.core.pagination import encode_cursor
 from app.worklist.schemas import WorkKind
+from tests.support.candidate_page import post_form
 from tests.support.problems import assert_problem
 from tests.support.records import (
     at,
@@ -442,6 +443,11 @@ async def test_every_kind_of_item_names_the_candidate_the_client_and_the_role(
         d.api, open_one.application["id"], starts_at=clock.now() + timedelta(minutes=1)
     )
     clock.set(at(second["ends_at"]) + timedelta(hours=2))
+    # The candidate sends their notes on the first interview through their link: to review.
+    link = await d.post(f"{interview_path}/candidate-link", status=201)
+    notes = {"went_well": "Rapport.", "could_improve": "Numbers.", "slots": "1"}
+    sent = await post_form(d.api, agency_a.app, link["url"], "debrief", notes)
+    assert sent.status_code == 303, sent.text
 
     items = await d.items()
     assert {i["kind"] for i in items} == set(WorkKind)

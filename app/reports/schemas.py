@@ -114,6 +114,22 @@ class ClientMetrics(Metrics):
     client_id: UUID
 
 
+class CandidateLinkMetrics(OutputModel):
+    """What candidates did themselves through their link, over the same interviews: what the
+    link changed. (Counted within `interviews`, `debriefs` and `follow_ups_sent` too.)"""
+
+    model_config = {"json_schema_extra": {"examples": [{"debriefs": 21, "thank_yous": 17}]}}
+
+    debriefs: int = Field(
+        description="Debriefs the candidate wrote through their link (a consultant may have "
+        "revised them since)."
+    )
+    thank_yous: int = Field(
+        description="Follow-ups the candidate started through their link: they thanked the "
+        "agency there (then drafted the note to the interviewers, or not)."
+    )
+
+
 class PostInterviewReport(OutputModel):
     model_config = {
         "json_schema_extra": {
@@ -129,6 +145,7 @@ class PostInterviewReport(OutputModel):
                     "clients": [
                         {**EXAMPLE_METRICS, "client_id": "0196f0b0-1111-7c0e-9a3b-1f2e3d4c5b6a"}
                     ],
+                    "candidate_link": {"debriefs": 21, "thank_yous": 17},
                 }
             ]
         }
@@ -144,3 +161,4 @@ class PostInterviewReport(OutputModel):
     agency: Metrics
     consultants: list[ConsultantMetrics]
     clients: list[ClientMetrics]
+    candidate_link: CandidateLinkMetrics

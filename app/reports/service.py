@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
@@ -21,6 +21,7 @@ from app.core.errors import InconsistentValues
 from app.models import (
     Application,
     Debrief,
+    Event,
     FeedbackRequest,
     FeedbackState,
     FollowUp,
@@ -52,6 +53,10 @@ class InterviewFacts:
     follow_up_on_time: bool | None
     debriefed: bool
     debrief_on_time: bool | None
+    debrief_by_candidate: bool = False
+    """First submitted by the candidate through their link (a consultant may have revised it)."""
+    thanked_by_candidate: bool = False
+    """The candidate thanked the agency through their link."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,10 @@ async def post_interview_report(
         "agency": metrics(interviews, feedback),
         "consultants": _grouped(interviews, feedback, lambda f: f.consultant_id, "consultant_id"),
         "clients": _grouped(interviews, feedback, lambda f: f.client_id, "client_id"),
+        "candidate_link": {
+            "debriefs": sum(i.debrief_by_candidate for i in interviews),
+            "thank_yous": sum(i.thanked_by_candidate for i in interviews),
+        },
     }
 
 
@@ -181,6 +190,8 @@ async def _interview_facts(
             FollowUp.on_time,
             Debrief.id,
             Debrief.on_time,
+            _by_candidate(principal, "debrief.submitted", Debrief.id),
+            _by_candidate(principal, "follow_up.agency_thanked", FollowUp.id),
         )
         .select_from(Interview)
         .join(
@@ -207,9 +218,21 @@ async def _interview_facts(
             follow_up_on_time=row[3] if row[2] == FollowUpState.sent else None,
             debriefed=row[4] is not None,
             debrief_on_time=row[5],
+            debrief_by_candidate=row[6],
+            thanked_by_candidate=row[7],
         )
         for row in (await session.execute(stmt)).all()
     ]
+
+
+def _by_candidate(principal: Principal, event_type: str, object_id: Any) -> ColumnElement[bool]:
+    """Whether the candidate did this (the event about `object_id`) through their link."""
+    return exists().where(
+        Event.agency_id == principal.agency_id,
+        Event.object_id == object_id,
+        Event.type == event_type,
+        Event.via_link == "candidate",
+    )
 
 
 async def _feedback_facts(

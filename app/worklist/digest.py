@@ -28,6 +28,7 @@ WHAT: dict[WorkKind, str] = {
     WorkKind.heads_up_suggested: "Give a referee a heads-up",
     WorkKind.feedback_chase_due: "Feedback chase due",
     WorkKind.release_feedback: "Review and release the client's feedback",
+    WorkKind.review_candidate_input: "Review what the candidate sent through their link",
 }
 
 

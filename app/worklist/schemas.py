@@ -18,6 +18,9 @@ class WorkKind(StrEnum):
     heads_up_suggested = "heads_up_suggested"
     feedback_chase_due = "feedback_chase_due"
     release_feedback = "release_feedback"
+    review_candidate_input = "review_candidate_input"
+    """The candidate wrote the debrief or recorded the decision through their link, and no
+    consultant has touched it since (`interview_id`: the link's interview)."""
 
 
 class WorkItem(OutputModel):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Subquery,
     Uuid,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -29,7 +30,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.types import TypeEngine
 
 from app.core.auth import Principal
@@ -41,10 +42,13 @@ from app.models import (
     Application,
     ApplicationStatus,
     Candidate,
+    CandidateLink,
     Client,
     Debrief,
+    DebriefAuthor,
     Decision,
     DecisionKind,
+    Event,
     FeedbackRequest,
     FeedbackState,
     FollowUp,
@@ -178,6 +182,7 @@ def _kinds(principal: Principal, assignee: UUID, now: datetime) -> list[Rows]:
         _decisions_to_chase(principal, assignee, now),
         _heads_ups(principal, assignee),
         *_feedback(principal, assignee),
+        _candidate_input(principal, assignee),
     ]
 
 
@@ -306,3 +311,48 @@ def _feedback(principal: Principal, assignee: UUID) -> list[Rows]:
         release.where(*pending, received),
         chase.where(*pending, ~received, request.next_chase_at.is_not(None)),
     ]
+
+
+def _candidate_input(principal: Principal, assignee: UUID) -> Rows:
+    """The candidate acted through their link and no consultant has touched it since: the
+    debrief they wrote (a consultant's revision makes it the consultant's), or the decision
+    they recorded last (a consultant recording it again answers it). One item per link, due
+    when the candidate last acted; a decision shows on the application's newest link only."""
+    agency, link = principal.agency_id, CandidateLink
+    debrief_at = (
+        select(Debrief.updated_at)
+        .where(
+            Debrief.agency_id == agency,
+            Debrief.interview_id == link.interview_id,
+            Debrief.author == DebriefAuthor.candidate,
+        )
+        .scalar_subquery()
+    )
+
+    def last_decision(column: Column) -> ColumnElement[Any]:
+        return (
+            select(column)
+            .where(
+                Event.agency_id == agency,
+                Event.application_id == Application.id,
+                Event.type == "decision.recorded",
+            )
+            .order_by(Event.txid.desc(), Event.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    newer = aliased(CandidateLink)
+    newest = ~exists().where(
+        newer.agency_id == agency,
+        newer.application_id == link.application_id,
+        tuple_(newer.issued_at, newer.id) > tuple_(link.issued_at, link.id),
+    )
+    by_candidate = and_(last_decision(Event.via_link) == "candidate", newest)
+    decided_at = case((by_candidate, last_decision(Event.occurred_at)), else_=null())
+    due_at = func.greatest(debrief_at, decided_at)
+    on = link.application_id == Application.id
+    concerns = ("interview_id", link.interview_id)
+    return _kind(WorkKind.review_candidate_input, due_at, concerns, link, on).where(
+        *_open_applications(principal, assignee), due_at.is_not(None)
+    )
