@@ -115,6 +115,7 @@ WORKFLOW_TAG_ORDER = [
     "Step 4: follow-up",
     "Step 5: referee heads-up",
     "Step 6: feedback",
+    "Candidate link",
     "Public",
     "Work",
     "Delivery",

@@ -104,9 +104,11 @@ async def test_events_newest_first_with_who_acted(agency_a: Tenant, clock: Fixed
     ]
     assert len({e["id"] for e in entries}) == 4
 
+    no_link = {"via_link": None}
     person = {"user_id": str(agency_a.admin_id), "api_key_id": None, "on_behalf_of": False}
-    key = {"user_id": None, "api_key_id": history.key_id, "on_behalf_of": False}
-    for_person = {"user_id": str(agency_a.admin_id), "api_key_id": history.key_id}
+    person |= no_link
+    key = {"user_id": None, "api_key_id": history.key_id, "on_behalf_of": False} | no_link
+    for_person = {"user_id": str(agency_a.admin_id), "api_key_id": history.key_id} | no_link
     assert [e["actor"] for e in entries] == [
         {**for_person, "on_behalf_of": True},
         key,

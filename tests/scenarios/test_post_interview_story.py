@@ -386,6 +386,7 @@ async def test_a_candidate_is_placed_after_every_step_is_done_on_time(
         "user_id": s.consultant_id,
         "api_key_id": None,
         "on_behalf_of": False,
+        "via_link": None,
     }
     sent_entry = next(e for e in timeline if e["type"] == "follow_up.sent")
     assert sent_entry["actor"]["user_id"] == s.consultant_id
