@@ -215,7 +215,9 @@ async def authenticate(
     if not credential:
         raise _unauthenticated(AuthenticationRequired())
     if looks_like_api_key(credential):
-        await _count_request(request, clock, credential_key("key", credential))
+        await _count_request(
+            request, clock, credential_key("key", credential), await _before_begin(session)
+        )
         agency_id, api_key = await _principal_from_api_key(session, credential, clock)
         acting = await _on_behalf_of(session, agency_id, on_behalf_of)
         bind_principal(request, agency_id, acting, api_key.id)
@@ -226,7 +228,7 @@ async def authenticate(
         raise _expired() from None
     if claims is None:
         raise _unauthenticated(InvalidToken())
-    await count_request(request, clock, claims)
+    await count_request(request, clock, claims, await _before_begin(session))
     await set_tenant(session, claims.agency_id)
     principal = await person_principal(await driver_connection(session), request, claims)
     if on_behalf_of is not None:
@@ -246,6 +248,14 @@ async def person_principal(driver: Any, request: Request, claims: TokenClaims) -
         raise _unauthenticated(InvalidToken("The password changed since this token was issued."))
     bind_principal(request, claims.agency_id, claims.user_id, None)
     return Principal.person(claims.agency_id, claims.user_id, Role(row["role"]))
+
+
+async def _before_begin(session: AsyncSession) -> Any:
+    """The session's asyncpg connection while nothing has begun a transaction on it (SQLAlchemy's
+    asyncpg adapter sends BEGIN with the first statement), so the quota's upsert commits on its
+    own there, saving a second connection; else None (the quota takes a connection of its own)."""
+    driver = await driver_connection(session)
+    return None if driver.is_in_transaction() else driver
 
 
 async def count_request(
