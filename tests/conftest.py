@@ -1,6 +1,7 @@
 """Test harness: a real PostgreSQL (embedded by default, or TEST_DATABASE_URL), migrated as the
 owner; the app and every raw query connect as the runtime role, so RLS is really in force."""
 
+import compileall
 import os
 import secrets
 import shutil
@@ -92,6 +93,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     password, and an embedded PostgreSQL when TEST_DATABASE_URL names none."""
     if is_xdist_worker(session.config):
         return
+    for package in ("app", "migrations"):  # what child processes import, compiled once
+        compileall.compile_dir(Path(__file__).parents[1] / package, quiet=1)
     os.environ.setdefault(ROLE_PASSWORD, random_password())
     if not os.environ.get("TEST_DATABASE_URL"):
         tmp = tempfile.mkdtemp(prefix="afterview-test-")
@@ -182,15 +185,42 @@ async def no_login_failures(engine: AsyncEngine) -> None:
         await connection.execute(delete(LoginFailure))
 
 
-@pytest.fixture
-def clock() -> FixedClock:
+@pytest.fixture(scope="session")
+def session_clock() -> FixedClock:
     return FixedClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture
-def app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> FastAPI:
-    settings = Settings(database_url=database_urls.runtime, public_url="http://afterview.test")
+def clock(session_clock: FixedClock) -> FixedClock:
+    """The app's clock, set to now (to the second) for each test."""
+    session_clock.set(datetime.now(UTC).replace(microsecond=0))
+    return session_clock
+
+
+def build_app(engine: AsyncEngine, clock: FixedClock, urls: DatabaseUrls) -> FastAPI:
+    settings = Settings(database_url=urls.runtime, public_url="http://afterview.test")
     return wear_problem_log(create_app(settings, engine=engine, jwt_secret=JWT_SECRET, clock=clock))
+
+
+@pytest.fixture(scope="session")
+def shared_app(
+    engine: AsyncEngine, session_clock: FixedClock, database_urls: DatabaseUrls
+) -> FastAPI:
+    return build_app(engine, session_clock, database_urls)
+
+
+@pytest.fixture
+def app(shared_app: FastAPI, clock: FixedClock) -> FastAPI:
+    """One app for the session (FastAPI prepares each route once per app, on its first request:
+    a new app per test paid that every time); `clock` has just been reset. A test that adds
+    routes takes `fresh_app` instead."""
+    return shared_app
+
+
+@pytest.fixture
+def fresh_app(engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls) -> FastAPI:
+    """An app of the test's own, on the same database and clock."""
+    return build_app(engine, clock, database_urls)
 
 
 SLOW_FIRST = (

@@ -62,12 +62,12 @@ async def test_malformed_json_is_a_400_problem(agency_a: Tenant) -> None:
     assert_problem(response, 400, "malformed-request")
 
 
-async def test_500_reveals_no_internals(app: FastAPI, agency_a: Tenant) -> None:
+async def test_500_reveals_no_internals(fresh_app: FastAPI, agency_a: Tenant) -> None:
     async def explode() -> None:
         raise RuntimeError("secret internal detail: password=hunter2")
 
-    app.add_api_route("/v1/_explode", explode)
-    async with new_client(app) as client:
+    fresh_app.add_api_route("/v1/_explode", explode)
+    async with new_client(fresh_app) as client:
         response = await client.get("/v1/_explode", headers={"X-Request-ID": "trace-500"})
     assert_problem(response, 500, "internal-error")
     assert response.headers["x-request-id"] == "trace-500"

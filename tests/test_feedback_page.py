@@ -384,7 +384,7 @@ def test_loggable_path_hides_link_tokens_only() -> None:
         assert loggable_path(kept) == kept
 
 
-async def test_the_token_never_reaches_the_logs(app: FastAPI, agency_a: Tenant) -> None:
+async def test_the_token_never_reaches_the_logs(fresh_app: FastAPI, agency_a: Tenant) -> None:
     _, request, path = await requested(agency_a)
     token = path.rsplit("/", 1)[1]
     twin = public_path(request["client_link"])
@@ -392,8 +392,8 @@ async def test_the_token_never_reaches_the_logs(app: FastAPI, agency_a: Tenant) 
     async def explode(token: str) -> None:
         raise RuntimeError("boom")
 
-    app.add_api_route("/v1/public/explode/{token}", explode)
-    async with new_client(app) as client:
+    fresh_app.add_api_route("/v1/public/explode/{token}", explode)
+    async with new_client(fresh_app) as client:
         with structlog.testing.capture_logs() as entries:
             assert_page(await client.get(path), 200)
             assert (await client.get(twin)).status_code == 200

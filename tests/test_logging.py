@@ -106,14 +106,14 @@ async def test_readable_lines_when_forced_still_carry_no_colour_codes_into_a_fil
 
 
 async def test_lines_logged_during_a_request_name_the_caller_and_stop_at_its_end(
-    app: FastAPI, agency_a: Tenant
+    fresh_app: FastAPI, agency_a: Tenant
 ) -> None:
     async def noisy(principal: CurrentPrincipal) -> dict[str, str]:
         structlog.get_logger("test").info("inside")
         return {"agency": str(principal.agency_id)}
 
-    app.add_api_route("/test/noisy", noisy, include_in_schema=False)
-    async with new_client(app, agency_a.admin.headers["Authorization"].split()[1]) as client:
+    fresh_app.add_api_route("/test/noisy", noisy, include_in_schema=False)
+    async with new_client(fresh_app, agency_a.admin.headers["Authorization"].split()[1]) as client:
         with structlog.testing.capture_logs(
             processors=[structlog.contextvars.merge_contextvars]
         ) as entries:

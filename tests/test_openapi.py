@@ -1,5 +1,6 @@
 """The committed OpenAPI document is what the app generates, and it is usable from /docs."""
 
+import functools
 import json
 from datetime import timedelta
 from typing import Any
@@ -13,8 +14,15 @@ from tests.support.records import make_application, make_interview
 from tests.support.tenants import Tenant
 
 
+@functools.cache
+def rendered() -> str:
+    """The document as `afterview openapi` writes it, rendered once (each test parses its own
+    copy of the text, so none can change what another reads)."""
+    return render_openapi()
+
+
 def test_committed_openapi_matches_the_app() -> None:
-    assert OPENAPI_PATH.read_text() == render_openapi(), (
+    assert OPENAPI_PATH.read_text() == rendered(), (
         "openapi/openapi.json is stale: run `afterview openapi --output openapi/openapi.json`"
     )
 
@@ -33,7 +41,7 @@ def _documented(prop: dict[str, Any]) -> bool:
 def test_docs_can_log_in_and_every_schema_has_an_example() -> None:
     import json
 
-    spec: dict[str, Any] = json.loads(render_openapi())
+    spec: dict[str, Any] = json.loads(rendered())
     schemes = spec["components"]["securitySchemes"]
     assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/v1/auth/token"
     assert schemes["ApiKey"]["scheme"] == "bearer"
@@ -52,7 +60,7 @@ def test_docs_can_log_in_and_every_schema_has_an_example() -> None:
 def test_each_error_status_shows_each_of_its_problems_with_its_own_example() -> None:
     import json
 
-    spec: dict[str, Any] = json.loads(render_openapi())
+    spec: dict[str, Any] = json.loads(rendered())
     examples = spec["components"]["examples"]
     seen_slugs = set()
     for path, item in spec["paths"].items():
@@ -84,7 +92,7 @@ def test_operation_ids_are_short_stable_names_for_a_generated_client() -> None:
     import json
     import re
 
-    spec: dict[str, Any] = json.loads(render_openapi())
+    spec: dict[str, Any] = json.loads(rendered())
     ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
     assert [i for i in ids if not re.fullmatch(r"[a-z]+(_[a-z]+)*", i) or "_v1_" in i] == []
@@ -93,7 +101,7 @@ def test_operation_ids_are_short_stable_names_for_a_generated_client() -> None:
 
 
 def _spec() -> dict[str, Any]:
-    spec: dict[str, Any] = json.loads(render_openapi())
+    spec: dict[str, Any] = json.loads(rendered())
     return spec
 
 
