@@ -32,6 +32,7 @@ from app.core.provision import (
     ensure_roles_and_database,
     migrate,
     random_password,
+    with_credentials,
 )
 from app.core.settings import Settings
 from app.main import create_app
@@ -71,6 +72,21 @@ class TestDatabase:
             return ensure_roles_and_database(
                 self.superuser_url, name, TEST_OWNER, TEST_RUNTIME, password=self.password
             )
+
+    def clone(self, template: str, prefix: str) -> DatabaseUrls:
+        """A new database copied from `template` (which nobody may be connected to)."""
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        self.created.append(name)
+        with psycopg.connect(self.superuser_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                    sql.Identifier(name), sql.Identifier(template), sql.Identifier(TEST_OWNER)
+                )
+            )
+        return DatabaseUrls(
+            owner=with_credentials(self.superuser_url, TEST_OWNER, self.password, name),
+            runtime=with_credentials(self.superuser_url, TEST_RUNTIME, self.password, name),
+        )
 
     def drop_all(self) -> None:
         with psycopg.connect(self.superuser_url, autocommit=True) as conn:

@@ -41,7 +41,7 @@ class Demo:
 @pytest.fixture
 async def demo(test_database: TestDatabase) -> AsyncIterator[Demo]:
     """A database of its own with a freshly seeded demo agency, and the app on it."""
-    async with seeded_demo(test_database.create, TEST_RUNTIME, JWT_SECRET) as (urls, engine):
+    async with seeded_demo(test_database, TEST_RUNTIME, JWT_SECRET) as (urls, engine):
         app = create_app(DEMO_SETTINGS, engine=engine, jwt_secret=JWT_SECRET, clock=SystemClock())
         yield Demo(urls, engine, app)
 

@@ -73,7 +73,7 @@ def try_it_out(driver: WebDriver, operation_id: str) -> dict[str, object]:
 async def test_authorize_and_try_it_out_in_the_docs(
     test_database: TestDatabase, tmp_path: Path
 ) -> None:
-    async with seeded_demo(test_database.create, TEST_RUNTIME, JWT_SECRET) as (urls, _):
+    async with seeded_demo(test_database, TEST_RUNTIME, JWT_SECRET) as (urls, _):
         server = Server(
             cli_env(DATABASE_URL=urls.runtime, AFTERVIEW_JWT_SECRET=JWT_SECRET),
             tmp_path / "logs",
