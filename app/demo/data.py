@@ -344,13 +344,18 @@ PIPELINE: list[Stage] = [
     Stage("elena", "elena", "teamlead", -6 * DAY, consultant="user:sam", format="in_person"),
     # The examples' story: ended, nothing recorded yet.
     Stage("farah", "farah", "ops", fixed_end=STORY_INTERVIEW_END),
-    # Two days ago: wants the job, debrief and follow-up overdue.
+    # Two days ago: sent his own link, he said through it that he wants the job (for the
+    # consultant to review); debrief and follow-up overdue.
     Stage(
         "george",
         "george",
         "backend",
         -2 * DAY,
-        [next_steps("decision", CARRY_ON, 10 * DAY), want(2 * HOUR)],
+        [
+            next_steps("decision", CARRY_ON, 10 * DAY),
+            (HOUR, "candidate_link", None),
+            (2 * HOUR, "decision_by_link", {"decision": "want"}),
+        ],
     ),
     # Yesterday: asked to write to the interviewers directly (waiting for approval).
     Stage(

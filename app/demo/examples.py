@@ -318,6 +318,16 @@ EXAMPLES: list[Example] = [
         },
     ),
     Example(
+        "issue_candidate_link",
+        "Send Farah her own link to debrief, decide and thank",
+        path={"interview_id": FARAH_IV},
+    ),
+    Example(
+        "revoke_candidate_link",
+        "Farah told her consultant by phone instead: stop the link",
+        path={"interview_id": FARAH_IV},
+    ),
+    Example(
         "submit_debrief",
         "Step 2: the questions and how they went",
         path={"interview_id": FARAH_IV},

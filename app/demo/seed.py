@@ -15,9 +15,11 @@ from uuid import UUID
 
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.agency.service import create_agency
+from app.candidate_links.links import CandidateLinks
+from app.candidate_links.service import open_link
 from app.core.auth import Scope, worker_principal
 from app.core.clock import FixedClock
 from app.core.db import session_factory, tenant_transaction
@@ -25,6 +27,8 @@ from app.core.ids import planned_ids
 from app.core.logging import quiet
 from app.core.settings import Settings
 from app.core.timestamps import touch
+from app.decisions.schemas import DecisionWrite
+from app.decisions.service import record_decision
 from app.delivery.outbox import fail_message
 from app.demo import ids
 from app.demo.data import (
@@ -58,10 +62,21 @@ class Action:
 class Seeder:
     """Calls the API as the demo's integration key, on behalf of a consultant, at the seed clock."""
 
-    def __init__(self, api: AsyncClient, clock: FixedClock, admin_email: str, password: str):
+    def __init__(
+        self,
+        api: AsyncClient,
+        clock: FixedClock,
+        admin_email: str,
+        password: str,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        links: CandidateLinks | None = None,
+    ):
         self.api, self.clock = api, clock
         self.admin_email, self.password = admin_email, password
         self.actions: list[Action] = []
+        self.sessions, self.links = sessions, links
+        self.candidate_tokens: dict[str, str] = {}
+        """Each interview's candidate link (by the interview's path), once issued."""
 
     def at(self, when: datetime, run: Callable[[], Awaitable[None]]) -> None:
         self.actions.append(Action(when, len(self.actions), run))
@@ -103,6 +118,15 @@ class Seeder:
             "PATCH", path, body, acting=acting, person=person, headers={"If-Match": etag}
         )
 
+    async def decide_by_link(self, iv_path: str, body: Json) -> None:
+        """The candidate records their decision through their own link (as its page does)."""
+        assert self.sessions is not None and self.links is not None
+        token = self.candidate_tokens[iv_path]
+        async with self.sessions() as session, session.begin():
+            visit = await open_link(session, self.links, token, self.clock.now())
+            data = DecisionWrite.model_validate(body)
+            await record_decision(session, visit.principal, self.clock, visit.application.id, data)
+
     async def log_in(self) -> str:
         form = {"username": self.admin_email, "password": self.password}
         response = await self.api.post("/v1/auth/token", data=form)
@@ -140,7 +164,8 @@ async def seed_demo(
     # quiet(): hundreds of request lines would bury the start-up lines.
     with quiet():
         async with AsyncClient(transport=transport, base_url="http://demo.invalid") as api:
-            seeder = Seeder(api, clock, admin_email, admin_password)
+            links = CandidateLinks(jwt_secret, "http://demo.invalid")
+            seeder = Seeder(api, clock, admin_email, admin_password, sessions, links)
             key = await _integration_key(seeder)
             api.headers["Authorization"] = f"Bearer {key}"
             await _records(seeder)
@@ -295,6 +320,13 @@ def _step(
         sent = body(ends) if callable(body) else body
         if step == "likely":
             await seeder.patch(app_path, sent or {}, acting=consultant)
+            return
+        if step == "candidate_link":
+            issued = await seeder.call("POST", f"{iv_path}/candidate-link", acting=consultant)
+            seeder.candidate_tokens[iv_path] = issued["url"].rsplit("/", 1)[1]
+            return
+        if step == "decision_by_link":
+            await seeder.decide_by_link(iv_path, sent or {})
             return
         method, path, person = routes[step]
         bounced = step == "bounced_heads_up"
