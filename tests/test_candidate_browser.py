@@ -3,7 +3,10 @@ selenium, against `afterview serve` on a loopback port (the same database and se
 in-process app that builds the scene). The link comes from the email the candidate receives at
 a real SMTP server (aiosmtpd on loopback), sent by a worker in the test's process; the note to
 the interviewers arrives there too, once the consultant has approved it. Screenshots of each
-page go to `.artifacts/`."""
+page go to `.artifacts/`.
+
+The worker claims due mail across every agency, so this test has a database of its own, as the
+delivery tests do (their fixtures, imported here)."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -20,6 +23,7 @@ from app.core.clock import FixedClock
 from app.core.provision import DatabaseUrls
 from app.delivery.mail import SmtpConfig, SmtpTransport
 from tests.conftest import JWT_SECRET
+from tests.delivery import conftest as own_database
 from tests.support.browser import LOOPBACK, chromium, requested_hosts, screenshot
 from tests.support.delivery import make_worker
 from tests.support.processes import Server, cli_env
@@ -44,6 +48,12 @@ NOTE_BODY = (
     "Thank you for your time today. On the cost question: the saving was 14% in year one, "
     "measured against the 2023 baseline, with no drop in on-time delivery."
 )
+
+# A database of this test's own: the delivery tests' fixtures.
+template_urls = own_database.template_urls
+database_urls = own_database.database_urls
+engine = own_database.engine
+app = own_database.app
 
 
 def type_into(driver: WebDriver, field_id: str, text: str) -> None:
