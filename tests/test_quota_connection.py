@@ -52,7 +52,9 @@ async def test_a_refused_and_rolled_back_request_still_counts(
         client = tenant.client_with_key((await tenant.api_key())["key"])
     candidate = await make_candidate(client)
     before = remaining(await client.get("/v1/me"))
-    refused = await client.patch(f"/v1/candidates/{candidate['id']}", json={"phone": "+44 20 7946 0000"})
+    refused = await client.patch(
+        f"/v1/candidates/{candidate['id']}", json={"phone": "+44 20 7946 0000"}
+    )
     assert_problem(refused, 428, "precondition-required")
     assert remaining(refused) == before - 1
     after = remaining(await client.get("/v1/me"))
