@@ -453,3 +453,38 @@ async def test_the_openapi_document_declares_the_routes_and_their_problems(
     assert {"candidate_links", "candidate_link_days"} <= set(settings)
     actor = document["components"]["schemas"]["Actor"]
     assert "via_link" in actor["required"]
+
+
+# --- When the application or the candidate goes -------------------------------------------------
+
+
+async def test_erasing_the_candidate_closes_their_live_link(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    s = await scene(agency_a, clock)
+    token = token_of((await issue(s))["url"])
+
+    erased = await agency_a.admin.post(
+        f"/v1/candidates/{s.candidate['id']}/erasure", json={"reason": "Asked by email"}
+    )
+
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["changed"]["candidate_links"] == 1
+    assert await refused(agency_a, token, clock.now()) is LinkClosed
+    (mail,) = await link_mail(agency_a, s.application["id"])
+    assert mail.status == "cancelled"
+
+
+async def test_an_outcome_that_closes_the_application_stops_the_unsent_link_email(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    s = await scene(agency_a, clock)
+    await issue(s)
+
+    closed = await agency_a.admin.put(
+        f"/v1/applications/{s.application['id']}/outcome", json={"outcome": "unsuccessful"}
+    )
+
+    assert closed.status_code == 200, closed.text
+    (mail,) = await link_mail(agency_a, s.application["id"])
+    assert mail.status == "cancelled"

@@ -150,6 +150,35 @@ async def revoke_link(
     return link
 
 
+async def revoke_for_applications(
+    session: AsyncSession, principal: Principal, clock: Clock, application_ids: list[UUID]
+) -> int:
+    """Stop every live link of these applications (an outcome closed one, or the candidate was
+    erased): the page answers 410 rather than forms that can no longer be sent, and an email
+    still queued is not sent. Returns how many were stopped."""
+    now = clock.now()
+    live = await session.scalars(
+        select(CandidateLink)
+        .where(
+            CandidateLink.agency_id == principal.agency_id,
+            CandidateLink.application_id.in_(application_ids),
+            CandidateLink.revoked_at.is_(None),
+            CandidateLink.expires_at > now,
+        )
+        .order_by(CandidateLink.id)
+        .with_for_update()
+    )
+    stopped = list(live.all())
+    for link in stopped:
+        link.revoked_at = now
+        touch(link, now)
+    await session.flush()
+    for link in stopped:
+        await _cancel_emails(session, principal, clock, link)
+        _event(session, principal, clock, "candidate_link.revoked", link)
+    return len(stopped)
+
+
 async def run_candidate_links(
     session: AsyncSession, principal: Principal, clock: Clock, links: CandidateLinks
 ) -> int:

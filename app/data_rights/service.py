@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.applications.schemas import ApplicationRead
 from app.audit import service as audit
+from app.candidate_links import service as candidate_links
 from app.candidates.schemas import CandidateRead, RefereeRead
 from app.candidates.service import candidates
 from app.core.auth import Principal
@@ -188,6 +189,9 @@ async def erase_candidate(
         )
     )
     changed = await _scrub(session, principal, referee_ids, app_ids, now)
+    changed["candidate_links"] = await candidate_links.revoke_for_applications(
+        session, principal, clock, app_ids
+    )
     message_ids = await _scrub_messages(
         session, principal, candidate.id, referee_ids, app_ids, full_name, now
     )

@@ -117,6 +117,10 @@ async def record_outcome(
     await session.flush()
     outcome = data.outcome.value
     applications.event(session, principal, clock, "outcome_recorded", application, outcome=outcome)
+    if not application.is_open:  # the candidate's link would open a closed application
+        await messages.cancel_queued(
+            session, principal, clock, application.id, [MessageKind.candidate_link]
+        )
     if data.outcome == OutcomeKind.unsuccessful:
         await _ask_for_feedback(session, principal, clock, links, application)
     decision = await _decision_of(session, principal, application_id)
