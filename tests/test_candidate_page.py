@@ -862,3 +862,20 @@ async def test_the_report_counts_what_candidates_did_through_their_link(
     body = report.json()
     assert body["candidate_link"] == {"debriefs": 1, "thank_yous": 1}
     assert (body["agency"]["interviews"], body["agency"]["debriefs"]) == (2, 2)
+
+
+async def test_a_form_no_page_sends_is_a_400_page_not_a_record(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    s = await scene(agency_a, clock)
+    many = {f"extra{i}": "x" for i in range(200)}
+    csrf = candidate_links(agency_a.app).csrf_token(await s.link_id(), "debrief")
+    for response in (
+        await s.post("debrief", {**debrief_form(), **many}),
+        await s.browser.post(
+            f"{s.path}/debrief", data={"csrf": csrf}, files={"cv": ("cv.txt", b"Amara")}
+        ),
+    ):
+        page = assert_page(response, 400)
+        assert page.headings == ["This form could not be read"]
+    assert (await s.api.get(s.interview_path + "/debrief")).status_code == 404

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 
 from app.candidate_links import forms
 from app.candidate_links.forms import Filled
@@ -77,6 +78,9 @@ CLOSED = (
 )
 RELOAD = "Please go back to your interview page, reload it, and send the form again."
 WAIT = "Please wait a few minutes, then try again."
+
+MAX_FIELDS = 4 * forms.MAX_SLOTS + 10
+"""More than the biggest form (the debrief's, with every question box) ever posts."""
 
 Action = Callable[[AsyncSession, LinkVisit, Clock, Any], Awaitable[object]]
 Reader = Callable[[Any], Filled[Any]]
@@ -200,7 +204,10 @@ async def _post(
     visit = await _open(token, session, links, clock, limits)
     if isinstance(visit, Response):
         return visit
-    posted = await request.form(max_files=0, max_fields=200)
+    try:
+        posted = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except HTTPException:  # files, or more fields than any of the forms has
+        return _notice(400, "This form could not be read", RELOAD, back=PAGE.format(token=token))
     csrf = posted.get("csrf")
     if not links.csrf_ok(visit.link_id, form, csrf if isinstance(csrf, str) else None):
         await limits.failed(visit.link_id)
