@@ -211,10 +211,7 @@ async def _post(
     csrf = posted.get("csrf")
     if not links.csrf_ok(visit.link_id, form, csrf if isinstance(csrf, str) else None):
         await limits.failed(visit.link_id)
-        back = PAGE.format(token=token)
-        return _render(
-            "notice.html", 403, heading="This form could not be sent", message=RELOAD, back=back
-        )
+        return _notice(403, "This form could not be sent", RELOAD, back=PAGE.format(token=token))
     read, act = STEPS[form]
     filled = read(posted)
     if filled.data is None:  # a field is wrong, or the debrief asked for one more box
@@ -245,17 +242,13 @@ async def _open(
             raise
         await limits.admit(visit.link_id)
     except NotFound:
-        return _render("notice.html", 404, heading="Page not found", message=NOT_FOUND, back=None)
+        return _notice(404, "Page not found", NOT_FOUND)
     except LinkExpired:
-        return _render(
-            "notice.html", 410, heading="This link has expired", message=EXPIRED, back=None
-        )
+        return _notice(410, "This link has expired", EXPIRED)
     except LinkClosed:
-        return _render(
-            "notice.html", 410, heading="This link no longer works", message=CLOSED, back=None
-        )
+        return _notice(410, "This link no longer works", CLOSED)
     except (TooManyAttempts, RateLimited) as problem:
-        page = _render("notice.html", 429, heading="Too many attempts", message=WAIT, back=None)
+        page = _notice(429, "Too many attempts", WAIT)
         page.headers["Retry-After"] = problem.headers["Retry-After"]
         return page
     return visit
