@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -40,6 +39,7 @@ from app.core.errors import (
     RateLimited,
     TooManyAttempts,
 )
+from app.core.pages import PAGE_HEADERS, page_templates
 from app.core.records import step_of
 from app.core.state import AppState, StateDep
 from app.debriefs import service as debriefs
@@ -50,22 +50,8 @@ from app.models import Debrief, DebriefAuthor
 router = APIRouter(include_in_schema=False)  # pages for people, not part of the API contract
 PAGE = "/candidate/{token}"
 
-SECURITY_HEADERS = {
-    # No scripts, no external anything; forms post back here only; never framed.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
 
-templates = Environment(
-    loader=PackageLoader("app.candidate_links", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+templates = page_templates("app.candidate_links")
 
 NOT_FOUND = (
     "There is no interview page at this address. Please check that the whole link from the "
@@ -225,7 +211,7 @@ async def _post(
     except Problem as problem:
         return await _page(session, visit, links, clock, token, filled=filled, problem=problem)
     return RedirectResponse(
-        f"{PAGE.format(token=token)}?sent={form}", status_code=303, headers=SECURITY_HEADERS
+        f"{PAGE.format(token=token)}?sent={form}", status_code=303, headers=PAGE_HEADERS
     )
 
 
@@ -322,4 +308,4 @@ def _address(request: Request) -> str | None:
 
 def _render(template: str, status_code: int, **values: Any) -> HTMLResponse:
     html = templates.get_template(template).render(**values)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)

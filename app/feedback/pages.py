@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import LinkClosed, LinkExpired, NotFound
+from app.core.pages import PAGE_HEADERS, page_templates
 from app.feedback import service
 from app.feedback.links import FeedbackLinks, LinksDep, link_principal
 from app.feedback.schemas import FeedbackWrite, PublicFeedbackForm
@@ -27,22 +27,8 @@ from app.models import FeedbackRequest
 router = APIRouter(include_in_schema=False)  # a page for people, not part of the API contract
 PAGE = "/feedback/{token}"
 
-SECURITY_HEADERS = {
-    # No scripts, no external anything; the form posts back here only; never framed.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
 
-templates = Environment(
-    loader=PackageLoader("app.feedback", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+templates = page_templates("app.feedback")
 
 FormText = Annotated[str, Form()]
 REFUSED = (NotFound, LinkExpired, LinkClosed)
@@ -140,4 +126,4 @@ def _notice(problem: NotFound | LinkExpired | LinkClosed) -> HTMLResponse:
 
 def _page(template: str, status_code: int, **context: Any) -> HTMLResponse:
     html = templates.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
