@@ -89,52 +89,29 @@ async def candidate_page(
     return await _page(session, opened, links, clock, token, sent=sent)
 
 
-@router.post(PAGE + "/debrief")
-async def send_debrief(
-    token: str,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    links: CandidateLinksDep,
-    state: StateDep,
-) -> Response:
-    return await _post("debrief", token, request, session, clock, links, state)
+def _form_route(form: str) -> Callable[..., Awaitable[Response]]:
+    async def send(
+        token: str,
+        request: Request,
+        session: SessionDep,
+        clock: ClockDep,
+        links: CandidateLinksDep,
+        state: StateDep,
+    ) -> Response:
+        return await _post(form, token, request, session, clock, links, state)
+
+    send.__name__ = f"send_{form}"
+    return send
 
 
-@router.post(PAGE + "/decision")
-async def send_decision(
-    token: str,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    links: CandidateLinksDep,
-    state: StateDep,
-) -> Response:
-    return await _post("decision", token, request, session, clock, links, state)
-
-
-@router.post(PAGE + "/thanks")
-async def send_thanks(
-    token: str,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    links: CandidateLinksDep,
-    state: StateDep,
-) -> Response:
-    return await _post("thanks", token, request, session, clock, links, state)
-
-
-@router.post(PAGE + "/interviewer-note")
-async def send_interviewer_note(
-    token: str,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    links: CandidateLinksDep,
-    state: StateDep,
-) -> Response:
-    return await _post("note", token, request, session, clock, links, state)
+# Each form posts to its own address under the page.
+for _form, _address_part in (
+    ("debrief", "debrief"),
+    ("decision", "decision"),
+    ("thanks", "thanks"),
+    ("note", "interviewer-note"),
+):
+    router.add_api_route(f"{PAGE}/{_address_part}", _form_route(_form), methods=["POST"])
 
 
 # --- Each step's service, called with the link's principal --------------------------------------

@@ -36,7 +36,6 @@ from app.models import (
     Message,
     MessageKind,
     MessageStatus,
-    RecipientType,
 )
 
 __all__ = [
@@ -334,13 +333,7 @@ async def _email(
         principal,
         clock,
         MessageKind.candidate_link,
-        Recipient(
-            RecipientType.candidate,
-            candidate.id,
-            candidate.email,
-            candidate.first_name,
-            consented=candidate.contact_consent,
-        ),
+        Recipient.candidate(candidate),
         context,
         dedupe_key=f"candidate_link:{link.id}:{link.generation}",
         application_id=application.id,

@@ -29,6 +29,7 @@ from app.messages.templates import (
 )
 from app.models import (
     Application,
+    Candidate,
     Message,
     MessageKind,
     MessageStatus,
@@ -48,6 +49,17 @@ class Recipient:
     name: str | None
     consented: bool = True
     """Candidates and referees are messaged only with their consent."""
+
+    @classmethod
+    def candidate(cls, candidate: Candidate) -> "Recipient":
+        """The candidate, by first name, messaged only with their `contact_consent`."""
+        return cls(
+            RecipientType.candidate,
+            candidate.id,
+            candidate.email,
+            candidate.first_name,
+            consented=candidate.contact_consent,
+        )
 
 
 @dataclass(frozen=True)
