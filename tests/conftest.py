@@ -259,6 +259,8 @@ with the rest under pytest-xdist instead of finishing last."""
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("horizon"):
+            return -1  # before any long test: under xdist they wait for every other to end
         module = item.nodeid.split("::", 1)[0]
         return SLOW_FIRST.index(module) if module in SLOW_FIRST else len(SLOW_FIRST)
 

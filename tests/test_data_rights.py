@@ -12,10 +12,10 @@ from sqlalchemy.engine import make_url
 from app.core.clock import FixedClock
 from app.core.provision import DatabaseUrls
 from tests.conftest import TestDatabase
+from tests.support.feedback import Scene, scene
 from tests.support.problems import assert_problem
 from tests.support.records import make_referee
 from tests.support.tenants import Tenant
-from tests.test_feedback import Scene, scene
 
 Json = dict[str, Any]
 TEXT_TYPES = ("text", "character varying", "jsonb", "json", "ARRAY")

@@ -88,7 +88,7 @@ async def test_each_change_is_an_event_carrying_the_object_as_get_answered_then(
 async def test_workflow_steps_are_events_and_a_feedback_link_never_leaves_in_one(
     agency_a: Tenant,
 ) -> None:
-    from tests.test_feedback import scene
+    from tests.support.feedback import scene
 
     story = await scene(agency_a)
     await story.fail()  # unsuccessful: the outcome, then the feedback request to the client

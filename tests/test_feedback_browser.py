@@ -12,9 +12,9 @@ from selenium.webdriver.support.wait import WebDriverWait
 from app.core.provision import DatabaseUrls
 from tests.conftest import JWT_SECRET
 from tests.support.browser import LOOPBACK, chromium, requested_hosts, screenshot
+from tests.support.feedback import scene
 from tests.support.processes import Server, cli_env
 from tests.support.tenants import Tenant
-from tests.test_feedback import scene
 
 PHONE_WIDTH, PHONE_HEIGHT = 412, 915
 ANSWERS = {

@@ -14,10 +14,7 @@ from httpx import AsyncClient, Response
 
 from app.core.clock import FixedClock
 from app.core.requests import loggable_path
-from tests.support.problems import assert_problem
-from tests.support.records import Json, events_of, make_interview, read
-from tests.support.tenants import Tenant, new_client
-from tests.test_feedback import (
+from tests.support.feedback import (
     DAY,
     FEEDBACK,
     Scene,
@@ -28,6 +25,9 @@ from tests.test_feedback import (
     scene,
     with_token,
 )
+from tests.support.problems import assert_problem
+from tests.support.records import Json, events_of, make_interview, read
+from tests.support.tenants import Tenant, new_client
 
 FIELDS = ("strengths", "gaps", "advice")
 VOID = frozenset({"meta", "br", "input", "img", "link", "hr", "area", "base", "col", "wbr"})

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from app.core.clock import FixedClock
 from app.core.schemas import InputModel, SingleLine
 from app.messages.templates import TemplateInvalid, render
+from tests.support.follow_ups import SUBJECT, note, thanked
 from tests.support.problems import assert_problem, error_fields
 from tests.support.records import (
     list_items,
@@ -30,7 +31,6 @@ from tests.support.records import (
     read,
 )
 from tests.support.tenants import Tenant, unique_email
-from tests.test_follow_ups import SUBJECT, note, thanked
 
 Json = dict[str, Any]
 

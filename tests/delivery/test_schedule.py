@@ -24,11 +24,11 @@ from app.delivery.schedule import ScheduleReport
 from app.delivery.worker import Worker
 from app.models import Event, IdempotencyKey, MessageStatus, ScheduledRun, WebhookDelivery
 from tests.support.delivery import make_worker, outbox_rows
+from tests.support.feedback import scene as feedback_scene
+from tests.support.follow_ups import FIRST_NAME, LAST_NAME, Scene, finish, schedule, set_agency
 from tests.support.receiver import webhook_receiver
 from tests.support.records import at, list_items
 from tests.support.tenants import Tenant, login, new_client
-from tests.test_feedback import scene as feedback_scene
-from tests.test_follow_ups import FIRST_NAME, LAST_NAME, Scene, finish, schedule, set_agency
 
 WORKERS = 4
 TOKYO = ZoneInfo("Asia/Tokyo")

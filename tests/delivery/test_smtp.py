@@ -20,12 +20,12 @@ from app.delivery.mail import MailboxTransport, SmtpConfig, SmtpTransport
 from app.messages.service import Recipient, queue_message
 from app.models import Message, MessageKind, MessageStatus, RecipientType
 from tests.support.delivery import DEFAULT_SENDER, make_worker, outbox_row, outbox_rows
+from tests.support.follow_ups import BODY, SUBJECT, Scene, note, set_agency, thanked
 from tests.support.problems import assert_problem
 from tests.support.processes import free_port
 from tests.support.records import make_candidate
 from tests.support.smtp import ACCEPT, smtp_sink
 from tests.support.tenants import Tenant
-from tests.test_follow_ups import BODY, SUBJECT, Scene, note, set_agency, thanked
 
 Json = dict[str, Any]
 SENDER_NAME = "Northbridge Talent"
