@@ -32,6 +32,8 @@ from tests.support.processes import (
     free_port,
     postgres_processes,
     run_cli,
+    served_me,
+    served_token,
     wait_for_no_postgres,
 )
 
@@ -40,24 +42,8 @@ DEMO_ANNOUNCEMENT = "Demo agency created"
 APPLICATION_TABLES = {"agency", "app_user", "api_key", "audit_entry"}
 
 
-def login(base_url: str, email: str, password: str) -> str:
-    with httpx.Client(base_url=base_url, timeout=10) as client:
-        response = client.post("/v1/auth/token", data={"username": email, "password": password})
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
-
-
-def me(base_url: str, token: str) -> dict[str, object]:
-    with httpx.Client(base_url=base_url, timeout=10) as client:
-        response = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
-    return body
-
-
 def agency_of(base_url: str, token: str) -> dict[str, str]:
-    agency = me(base_url, token)["agency"]
+    agency = served_me(base_url, token)["agency"]
     assert isinstance(agency, dict)
     return agency
 
@@ -156,7 +142,7 @@ def test_embedded_serve_lifecycle(tmp_path: Path) -> None:
     with Server(env, tmp_path / "logs", data_dir) as server:
         server.wait_ready()
         assert postgres_processes(data_dir), "no embedded postgres runs on the data dir"
-        demo_token = login(server.base_url, demo_email, demo_password)
+        demo_token = served_token(server.base_url, demo_email, demo_password)
         assert agency_of(server.base_url, demo_token)["name"] == "Demo Agency"
         output = server.output()
         assert DEMO_ANNOUNCEMENT in output
@@ -171,7 +157,7 @@ def test_embedded_serve_lifecycle(tmp_path: Path) -> None:
         # The CLI joins the running embedded server and lets go of it without stopping it.
         second_id = create_agency_with_cli(env, "Second Agency", second_email, second_password)
         assert postgres_processes(data_dir), "agency create stopped the server's database"
-        second_token = login(server.base_url, second_email, second_password)
+        second_token = served_token(server.base_url, second_email, second_password)
         second = agency_of(server.base_url, second_token)
         assert (second["id"], second["name"]) == (str(second_id), "Second Agency")
 
@@ -182,9 +168,9 @@ def test_embedded_serve_lifecycle(tmp_path: Path) -> None:
     with Server(env, tmp_path / "logs", data_dir) as server:
         server.wait_ready()
         assert agency_of(server.base_url, demo_token)["name"] == "Demo Agency"
-        fresh_token = login(server.base_url, demo_email, demo_password)
+        fresh_token = served_token(server.base_url, demo_email, demo_password)
         assert agency_of(server.base_url, fresh_token)["name"] == "Demo Agency"
-        second_token = login(server.base_url, second_email, second_password)
+        second_token = served_token(server.base_url, second_email, second_password)
         assert agency_of(server.base_url, second_token)["id"] == str(second_id)
         assert DEMO_ANNOUNCEMENT not in server.output()
 
@@ -203,7 +189,7 @@ def test_embedded_first_start_generates_and_shows_demo_password(tmp_path: Path) 
         passwords = re.findall(r"password:\s+([A-Za-z0-9_-]{12,})", output)
         assert emails == [DEFAULT_DEMO_EMAIL]
         assert len(passwords) == 1, output
-        token = login(server.base_url, DEFAULT_DEMO_EMAIL, passwords[0])
+        token = served_token(server.base_url, DEFAULT_DEMO_EMAIL, passwords[0])
         assert agency_of(server.base_url, token)["name"] == "Demo Agency"
         with httpx.Client(base_url=server.base_url, timeout=10) as client:
             wrong = client.post(
@@ -341,7 +327,7 @@ def test_migrate_in_deployment_mode(test_database: TestDatabase, tmp_path: Path)
     agency_id = create_agency_with_cli(runtime_env, "Deployed Agency", email, password)
     with Server(runtime_env, tmp_path / "logs") as server:
         server.wait_ready()
-        token = login(server.base_url, email, password)
+        token = served_token(server.base_url, email, password)
         agency = agency_of(server.base_url, token)
         assert (agency["id"], agency["name"]) == (str(agency_id), "Deployed Agency")
         assert DEMO_ANNOUNCEMENT not in server.output()
@@ -398,7 +384,7 @@ def test_serve_with_several_workers(database_urls: DatabaseUrls, tmp_path: Path)
     create_agency_with_cli(env, "Workers Agency", email, password)
     with Server(env, tmp_path / "logs", extra_args=("--workers", "2")) as server:
         server.wait_ready()
-        token = login(server.base_url, email, password)
+        token = served_token(server.base_url, email, password)
         for _ in range(4):  # several connections, so both workers answer some
             assert agency_of(server.base_url, token)["name"] == "Workers Agency"
         assert_clean_exit(server.stop(signal.SIGTERM), signal.SIGTERM, workers=2)

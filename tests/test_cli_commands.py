@@ -21,8 +21,7 @@ from app.cli import cli
 from app.core.provision import DatabaseUrls, connect
 from app.core.security import verify_password
 from app.core.settings import get_settings
-from tests.support.processes import Server, afterview_executable, cli_env
-from tests.test_cli import login, me
+from tests.support.processes import Server, afterview_executable, cli_env, served_me, served_token
 
 
 class Invoke(Protocol):
@@ -235,8 +234,8 @@ def test_reset_password_ends_old_tokens_and_is_audited(
     )
     with Server(env, tmp_path / "logs", extra_args=("--no-worker",)) as server:
         server.wait_ready()
-        old_token = login(server.base_url, email, old)
-        assert me(server.base_url, old_token)["user"] is not None
+        old_token = served_token(server.base_url, email, old)
+        assert served_me(server.base_url, old_token)["user"] is not None
         # Tokens carry whole seconds, so a reset ends those issued before its second began.
         time.sleep(1.05 - time.time() % 1)
 
@@ -260,7 +259,10 @@ def test_reset_password_ends_old_tokens_and_is_audited(
             assert stale.json()["type"].endswith("/invalid-token")
             refused = client.post("/v1/auth/token", data={"username": email, "password": old})
             assert refused.status_code == 401
-        assert me(server.base_url, login(server.base_url, email, new))["user"] is not None
+        assert (
+            served_me(server.base_url, served_token(server.base_url, email, new))["user"]
+            is not None
+        )
 
     audit = as_runtime(
         database_urls,

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from app.core.db import to_libpq_url
 from app.core.provision import EmbeddedPostgres, ensure_roles_and_database, migrate
 from tests.conftest import JWT_SECRET
-from tests.support.processes import Server, cli_env, run_cli, stop_postgres
+from tests.support.processes import Server, cli_env, run_cli, served_token, stop_postgres
 
 OWNER, RUNTIME = "afterview_outage_owner", "afterview_outage_app"
 
@@ -115,10 +115,8 @@ def test_an_outage_is_503s_then_a_full_recovery_with_nothing_lost(tmp_path: Path
 
 
 def _api_key(base_url: str, email: str, password: str) -> str:
+    auth = {"Authorization": f"Bearer {served_token(base_url, email, password)}"}
     with httpx.Client(base_url=base_url, timeout=10) as client:
-        token = client.post("/v1/auth/token", data={"username": email, "password": password})
-        assert token.status_code == 200, token.text
-        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
         created = client.post("/v1/api-keys", json={"name": "Load"}, headers=auth)
         assert created.status_code == 201, created.text
         key: str = created.json()["key"]

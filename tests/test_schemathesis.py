@@ -20,7 +20,7 @@ import pytest
 from app.core.auth import Scope
 from app.core.provision import migrate
 from tests.conftest import TEST_RUNTIME, TestDatabase
-from tests.support.processes import PROJECT_ROOT, Server, cli_env, run_cli
+from tests.support.processes import PROJECT_ROOT, Server, cli_env, run_cli, served_token
 
 MAX_EXAMPLES = 4
 """Per operation, in the fuzzing and stateful phases (the examples and coverage phases do not
@@ -48,9 +48,7 @@ def _created(client: httpx.Client, path: str, body: dict[str, Any]) -> str:
 def seed(base_url: str, email: str, password: str) -> tuple[str, dict[str, list[str]]]:
     """An API key with every scope, and the ids of one record of each kind (by path name)."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        token = client.post("/v1/auth/token", data={"username": email, "password": password})
-        assert token.status_code == 200, token.text
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        client.headers["Authorization"] = f"Bearer {served_token(base_url, email, password)}"
         me = client.get("/v1/me").json()
         created = client.post("/v1/api-keys", json={"name": "schemathesis", "scopes": list(Scope)})
         assert created.status_code == 201, created.text

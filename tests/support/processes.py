@@ -58,6 +58,24 @@ def run_cli(
     )
 
 
+def served_token(base_url: str, email: str, password: str) -> str:
+    """An access token from a served `afterview` (the password log-in must succeed)."""
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        response = client.post("/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def served_me(base_url: str, token: str) -> dict[str, object]:
+    """`GET /v1/me` from a served `afterview`, with that token."""
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        response = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
