@@ -37,6 +37,7 @@ from app.core.provision import (
 from app.core.settings import Settings
 from app.main import create_app
 from app.models import LoginFailure
+from tests.support.cli import invoke  # noqa: F401 - the CLI tests' fixture, for every module
 from tests.support.problem_log import Answer, undeclared, wear_problem_log
 from tests.support.tenants import Tenant, make_tenant, new_client
 

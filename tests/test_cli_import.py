@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 from app.core.provision import DatabaseUrls
-from tests.test_cli_commands import Invoke, as_runtime, create_agency, invoke, new_email, one_line
-
-__all__ = ["invoke"]  # the fixture, shared with the other CLI tests
+from tests.support.cli import Invoke, as_runtime, create_agency, new_email, one_line
 
 CANDIDATES_HEADER = "external_id,first_name,last_name,email,phone,contact_consent,owner_id\n"
 
