@@ -7,7 +7,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 import pytest
@@ -15,9 +14,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.core import security
-from app.core.db import tenant_transaction
-from app.core.ids import AgencyId
-from app.models import MessageKind, MessageTemplate
+from app.models import MessageKind
+from tests.support.messages import store_template_directly
 from tests.support.problems import assert_problem
 from tests.support.tenants import Tenant, client_from, new_client
 
@@ -28,11 +26,6 @@ TICK = 0.005
 LAG_BOUND = 0.1
 """Half a render's budget (0.2 s): a render on the loop would stall it twice as long. For
 hashing the bound is half of one production hash, measured first (0.12 to 0.4 s here)."""
-SLOW_TEMPLATE = (
-    "{% macro twice(n) %}{% if n %}{{ twice(n - 1) }}{{ twice(n - 1) }}{% endif %}{% endmacro %}"
-    "{{ twice(40) }}"
-)
-"""2**40 macro calls, each within every limit but time: it runs until its budget is spent."""
 
 
 @dataclass(frozen=True)
@@ -137,22 +130,6 @@ async def test_setting_a_password_leaves_the_loop_free(
     assert len({user["id"] for user in created}) == 3
     assert watch.loop_lag < half_a_production_hash, watch
     assert watch.slowest_health < half_a_production_hash, watch
-
-
-async def store_template_directly(app: FastAPI, tenant: Tenant, kind: MessageKind) -> None:
-    """A template as it might have been saved on a quiet server, past PUT's own check."""
-    now = datetime.now().astimezone()
-    async with tenant_transaction(app.state.sessions, AgencyId(tenant.agency_id)) as session:
-        session.add(
-            MessageTemplate(
-                agency_id=tenant.agency_id,
-                kind=kind,
-                subject="Hello",
-                body=SLOW_TEMPLATE,
-                created_at=now,
-                updated_at=now,
-            )
-        )
 
 
 async def test_a_costly_template_is_rendered_off_the_loop_and_stopped_at_its_budget(

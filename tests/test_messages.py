@@ -13,9 +13,9 @@ from app.messages.service import Recipient, queue_message
 from app.messages.templates import DEFAULTS
 from app.models import Message, MessageKind, RecipientType
 from tests.support.follow_ups import note, thanked
+from tests.support.messages import store_template_directly
 from tests.support.problems import assert_problem
 from tests.support.tenants import Tenant
-from tests.test_event_loop import store_template_directly
 
 KIND = "withdrawal_note"
 

@@ -12,8 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.samples import Sample
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,43 +21,14 @@ from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import JWT_SECRET
 from tests.support.delivery import outbox_rows
+from tests.support.metrics import LATENCY, Samples, parse, request_count, scrape, value
 from tests.support.problems import assert_problem
 from tests.support.processes import Server, cli_env
 from tests.support.records import make_application, make_candidate, make_referee
 from tests.support.tenants import Tenant, new_client
 
-LATENCY = "afterview_http_request_duration_seconds"
 CANDIDATE_ROUTE = "/v1/candidates/{record_id}"
 METRICS_TOKEN = "scrape-" + secrets.token_urlsafe(24)
-
-Samples = dict[str, list[Sample]]
-
-
-def parse(body: str) -> Samples:
-    """Every sample of the exposition, by family name."""
-    return {family.name: list(family.samples) for family in text_string_to_metric_families(body)}
-
-
-def value(samples: Samples, family: str, sample: str, **labels: str) -> float:
-    """The one sample named `sample` in `family` whose labels include `labels` (0 if none)."""
-    found = [
-        s.value
-        for s in samples.get(family, [])
-        if s.name == sample and labels.items() <= s.labels.items()
-    ]
-    assert len(found) <= 1, f"{sample}{labels} matches {len(found)} samples"
-    return found[0] if found else 0.0
-
-
-def request_count(samples: Samples, route: str, status: str, method: str = "GET") -> float:
-    return value(samples, LATENCY, f"{LATENCY}_count", method=method, route=route, status=status)
-
-
-async def scrape(client: httpx.AsyncClient, **headers: str) -> Samples:
-    response = await client.get("/metrics", headers=headers)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
-    return parse(response.text)
 
 
 async def test_latency_is_counted_by_route_template_and_status(

@@ -3,12 +3,10 @@ every API process shares it): every response announces the policy, counted ones 
 and the request over the quota is 429 `rate-limited` with `Retry-After`."""
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,7 +17,7 @@ from app.main import create_app
 from tests.conftest import JWT_SECRET
 from tests.support.problem_log import wear_problem_log
 from tests.support.problems import assert_problem
-from tests.support.processes import Server, cli_env
+from tests.support.processes import cli_env, requests_to_two_processes
 from tests.support.tenants import Tenant, make_tenant, new_client
 
 LIMIT = 5
@@ -80,19 +78,3 @@ async def test_the_quota_holds_across_two_api_processes(
     codes = await asyncio.to_thread(requests_to_two_processes, env, tmp_path, key)
     assert codes.count(200) == 20 and codes.count(429) == 5, codes
     assert codes[:20] == [200] * 20
-
-
-def requests_to_two_processes(env: dict[str, str], tmp_path: Path, key: str) -> list[int]:
-    """25 requests with one key to `serve --workers 2`, each on a new connection (so both
-    processes answer some); their status codes."""
-    with Server(env, tmp_path / "logs", extra_args=("--workers", "2", "--no-worker")) as server:
-        server.wait_ready()
-        while time.time() % 60 > 45:  # all 25 within one minute's window (they take a few seconds)
-            time.sleep(0.5)
-        codes = []
-        for _ in range(25):
-            with httpx.Client(base_url=server.base_url, timeout=10) as client:
-                response = client.get("/v1/me", headers={"Authorization": f"Bearer {key}"})
-                codes.append(response.status_code)
-        server.stop()
-    return codes

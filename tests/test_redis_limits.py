@@ -21,9 +21,8 @@ from app.models import LoginFailure, RateLimitCounter
 from tests.conftest import JWT_SECRET
 from tests.support.problem_log import wear_problem_log
 from tests.support.problems import assert_problem
-from tests.support.processes import cli_env, free_port
+from tests.support.processes import cli_env, free_port, requests_to_two_processes
 from tests.support.tenants import Tenant, new_client
-from tests.test_rate_limits import requests_to_two_processes
 
 
 @pytest.fixture(scope="module")

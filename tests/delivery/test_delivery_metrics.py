@@ -9,11 +9,11 @@ from app.core.clock import FixedClock
 from tests.delivery.test_smtp import one_message, smtp
 from tests.delivery.test_webhooks import endpoint, worker_for
 from tests.support.delivery import make_worker, outbox_row
+from tests.support.metrics import Samples, scrape
 from tests.support.receiver import webhook_receiver
 from tests.support.records import make_candidate
 from tests.support.smtp import ACCEPT, smtp_sink
 from tests.support.tenants import Tenant
-from tests.test_metrics import Samples, scrape
 
 Counts = dict[tuple[str, str], float]
 COUNTERS = ("afterview_mail_attempts", "afterview_mail_failures", "afterview_webhook_deliveries")

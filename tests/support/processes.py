@@ -242,3 +242,19 @@ class WorkerProcess(ChildProcess):
                 return
             time.sleep(0.05)
         raise AssertionError(f"worker did not start within {timeout}s:\n{self.output()}")
+
+
+def requests_to_two_processes(env: dict[str, str], tmp_path: Path, key: str) -> list[int]:
+    """25 requests with one key to `serve --workers 2`, each on a new connection (so both
+    processes answer some); their status codes."""
+    with Server(env, tmp_path / "logs", extra_args=("--workers", "2", "--no-worker")) as server:
+        server.wait_ready()
+        while time.time() % 60 > 45:  # all 25 within one minute's window (they take a few seconds)
+            time.sleep(0.5)
+        codes = []
+        for _ in range(25):
+            with httpx.Client(base_url=server.base_url, timeout=10) as client:
+                response = client.get("/v1/me", headers={"Authorization": f"Bearer {key}"})
+                codes.append(response.status_code)
+        server.stop()
+    return codes
