@@ -11,9 +11,9 @@ from httpx import AsyncClient
 
 from app.core.clock import FixedClock
 from app.core.schemas import SINGLE_LINE_PATTERN
+from tests.support.objects import ID_PARAM, collection_of, objects_of, snapshot
 from tests.support.records import events_of
 from tests.support.tenants import Tenant
-from tests.test_tenancy_matrix import ID_PARAM, collection_of, objects_of, snapshot
 
 Json = dict[str, Any]
 WRITES = ("post", "put", "patch")

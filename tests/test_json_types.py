@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.core.clock import FixedClock
+from tests.support.interviews import interview_body, list_interviews, make_scene
 from tests.support.problems import assert_problem
 from tests.support.records import make_candidate, read
 from tests.support.tenants import Tenant, log_in, login, new_client
-from tests.test_interviews import interview_body, list_interviews, make_scene
 
 
 async def test_an_integer_is_a_json_integer(agency_a: Tenant, clock: FixedClock) -> None:
