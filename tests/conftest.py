@@ -7,7 +7,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -163,22 +163,29 @@ def cheap_password_hashing() -> Iterator[None]:
         yield
 
 
-ALONE = 0x61667476  # the advisory lock the run's xdist workers share ("aftv")
+@dataclass(frozen=True)
+class RunLock:
+    """This xdist worker's connection, and the advisory lock of this run (its workers only)."""
+
+    connection: psycopg.Connection
+    key: int
 
 
 @pytest.fixture(scope="session")
-def run_lock(request: pytest.FixtureRequest, test_database: TestDatabase) -> Iterator[Any]:
-    """Under pytest-xdist, a connection holding this worker's share of the run's lock."""
+def run_lock(
+    request: pytest.FixtureRequest, test_database: TestDatabase
+) -> Iterator[RunLock | None]:
     if not is_xdist_worker(request.config):
         yield None
         return
+    run_id: str = request.config.workerinput["testrunuid"]  # type: ignore[attr-defined]
     with psycopg.connect(test_database.superuser_url, autocommit=True) as conn:
-        yield conn
+        yield RunLock(conn, int(run_id[:15], 16))
 
 
 @pytest.fixture(autouse=True)
 def alone_if_it_reads_the_event_horizon(
-    request: pytest.FixtureRequest, run_lock: psycopg.Connection | None
+    request: pytest.FixtureRequest, run_lock: RunLock | None
 ) -> Iterator[None]:
     """The event feed serves only events older than every transaction running in the cluster
     (so it never skips one). A test marked `horizon` reads it right after writing, so it runs
@@ -187,11 +194,11 @@ def alone_if_it_reads_the_event_horizon(
         yield
         return
     mode = "" if request.node.get_closest_marker("horizon") else "_shared"
-    run_lock.execute(f"SELECT pg_advisory_lock{mode}(%s)", (ALONE,))
+    run_lock.connection.execute(f"SELECT pg_advisory_lock{mode}(%s)", (run_lock.key,))
     try:
         yield
     finally:
-        run_lock.execute(f"SELECT pg_advisory_unlock{mode}(%s)", (ALONE,))
+        run_lock.connection.execute(f"SELECT pg_advisory_unlock{mode}(%s)", (run_lock.key,))
 
 
 @pytest.fixture(autouse=True)
