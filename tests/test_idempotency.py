@@ -30,7 +30,17 @@ from tests.support.tenants import Tenant, unique_email
 REPLAYED = "idempotent-replayed"
 # No credential to scope a key to: logging in, and the client's one-time feedback form, as JSON
 # and as an HTML page (a second submission is a 410, so a retry cannot record twice).
-UNKEYED_POSTS = {"/v1/auth/token", "/v1/public/feedback/{token}", "/feedback/{token}"}
+# Logging in, and the forms of the pages a signed link opens (a form is sent once: a second
+# answers "already sent").
+UNKEYED_POSTS = {
+    "/v1/auth/token",
+    "/v1/public/feedback/{token}",
+    "/feedback/{token}",
+    "/candidate/{token}/debrief",
+    "/candidate/{token}/decision",
+    "/candidate/{token}/thanks",
+    "/candidate/{token}/interviewer-note",
+}
 
 
 def new_key() -> str:

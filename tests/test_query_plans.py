@@ -3,7 +3,7 @@ runtime role, on a table holding many agencies' rows."""
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,8 +13,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.candidates.schemas import CandidateRead
 from app.core.clock import FixedClock
 from app.core.provision import DatabaseUrls, connect
+from app.core.records import _page_sql
+from app.models import Candidate
 from tests.support.records import make_application, make_interview
 from tests.support.tenants import Tenant
 
@@ -56,14 +59,45 @@ def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from plan_nodes(child)
 
 
-async def test_candidate_list_uses_an_agency_leading_index(
-    crowded: None, engine: AsyncEngine, agency_a: Tenant
+async def assert_agency_leading_index(
+    engine: AsyncEngine, agency_id: UUID, statement: str, params: Any
 ) -> None:
+    """EXPLAIN `statement` as the runtime role, scoped to the agency: index scans only, the
+    first on an index that leads with `agency_id`."""
+    async with engine.connect() as conn:
+        await conn.execute(
+            text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(agency_id)}
+        )
+        role = await conn.scalar(text("SELECT current_user"))
+        raw = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, params)
+        value = raw.scalar_one()
+        plan = json.loads(value) if isinstance(value, str) else value
+        nodes = list(plan_nodes(plan[0]["Plan"]))
+        index_scans = [n for n in nodes if n.get("Index Name")]
+        assert index_scans, [n["Node Type"] for n in nodes]
+        assert all(n["Node Type"] != "Seq Scan" for n in nodes)
+        index = index_scans[0]["Index Name"]
+        definition = await conn.scalar(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = :i"), {"i": index}
+        )
+    assert role == "afterview_test_app"
+    assert "(agency_id," in definition, definition
+    print(f"list plan uses {index}: {definition}")
+
+
+async def own_candidates(agency: Tenant) -> None:
     for n in range(3):
-        await agency_a.admin.post(
+        await agency.admin.post(
             "/v1/candidates",
             json={"first_name": f"A{n}", "last_name": "Own", "email": f"a{n}@example.com"},
         )
+
+
+async def test_the_routes_candidate_list_uses_an_agency_leading_index(
+    crowded: None, engine: AsyncEngine, agency_a: Tenant
+) -> None:
+    """A filtered list: the route's own statement (SQLAlchemy)."""
+    await own_candidates(agency_a)
     sent: list[tuple[str, Any]] = []
 
     def capture(_conn: Connection, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
@@ -72,34 +106,28 @@ async def test_candidate_list_uses_an_agency_leading_index(
 
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
     try:
-        response = await agency_a.admin.get("/v1/candidates", params={"limit": 50})
+        response = await agency_a.admin.get(
+            "/v1/candidates", params={"limit": 50, "updated_after": "2020-01-01T00:00:00Z"}
+        )
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
     assert response.status_code == 200
     assert len(response.json()["items"]) == 3
     assert len(sent) == 1
-    statement, params = sent[0]
+    await assert_agency_leading_index(engine, agency_a.agency_id, *sent[0])
 
-    async with engine.connect() as conn:
-        await conn.execute(
-            text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(agency_a.agency_id)}
-        )
-        role = await conn.scalar(text("SELECT current_user"))
-        raw = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, params)
-        value = raw.scalar_one()
-        plan = json.loads(value) if isinstance(value, str) else value
-    assert role == "afterview_test_app"
-    nodes = list(plan_nodes(plan[0]["Plan"]))
-    index_scans = [n for n in nodes if n.get("Index Name")]
-    assert index_scans, [n["Node Type"] for n in nodes]
-    assert all(n["Node Type"] != "Seq Scan" for n in nodes)
-    index = index_scans[0]["Index Name"]
-    async with engine.connect() as conn:
-        definition = await conn.scalar(
-            text("SELECT indexdef FROM pg_indexes WHERE indexname = :i"), {"i": index}
-        )
-    assert "(agency_id," in definition, definition
-    print(f"list plan uses {index}: {definition}")
+
+@pytest.mark.parametrize("after", [False, True], ids=["first page", "later page"])
+async def test_the_fast_lanes_candidate_pages_use_an_agency_leading_index(
+    crowded: None, engine: AsyncEngine, agency_a: Tenant, after: bool
+) -> None:
+    """A plain list (`app/core/fast_reads.py`): the statement `read_page` sends."""
+    await own_candidates(agency_a)
+    statement = _page_sql(Candidate.__table__, CandidateRead, after)
+    params: tuple[Any, ...] = (agency_a.agency_id, 51)  # $1, $2 (and $3, $4) in order
+    if after:
+        params = (*params, datetime(2020, 1, 1, tzinfo=UTC), UUID(int=0))
+    await assert_agency_leading_index(engine, agency_a.agency_id, statement, params)
 
 
 PIPELINE_SQL = [
