@@ -2,14 +2,17 @@
 then; gap-free under transactions that commit out of order; `next` is never null; old cursors
 are 410; another agency's events never show."""
 
+import asyncio
 import random
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.auth import worker_principal
 from app.core.clock import FixedClock
@@ -26,7 +29,42 @@ pytestmark = pytest.mark.horizon  # each reads the feed right after writing (tes
 Json = dict[str, Any]
 
 
-async def read_feed(client: AsyncClient, after: str | None = None, **params: Any) -> Json:
+QUIET_WAIT_SECONDS = 60
+_engines: list[AsyncEngine] = []
+
+
+@pytest.fixture(autouse=True)
+def runtime_engine(engine: AsyncEngine) -> Iterator[None]:
+    """The engine `read_feed` asks whether the cluster is quiet."""
+    _engines.append(engine)
+    yield
+    _engines.remove(engine)
+
+
+async def quiet_cluster() -> None:
+    """Wait until no transaction is running anywhere on this PostgreSQL server: the feed serves
+    only events older than every running one, and another xdist worker's fixtures (creating and
+    migrating its databases, seeding) run outside the lock that keeps horizon tests alone."""
+    deadline = asyncio.get_running_loop().time() + QUIET_WAIT_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        async with _engines[-1].connect() as conn:
+            quiet = await conn.scalar(
+                text(
+                    "SELECT pg_snapshot_xmin(s) = pg_snapshot_xmax(s) FROM pg_current_snapshot() s"
+                )
+            )
+        if quiet:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def read_feed(
+    client: AsyncClient, after: str | None = None, *, settle: bool = True, **params: Any
+) -> Json:
+    """A page of the feed; with `settle`, once every transaction running on the server has
+    ended (a test that writes and then reads expects to see what it wrote)."""
+    if settle:
+        await quiet_cluster()
     query = {**params, **({"after": after} if after else {})}
     response = await client.get("/v1/events", params=query)
     assert response.status_code == 200, response.text
@@ -36,12 +74,12 @@ async def read_feed(client: AsyncClient, after: str | None = None, **params: Any
 
 
 async def follow(
-    client: AsyncClient, after: str | None = None, **params: Any
+    client: AsyncClient, after: str | None = None, *, settle: bool = True, **params: Any
 ) -> tuple[list[Json], str]:
     """Every event from `after` on, page by page; and where to resume."""
     items: list[Json] = []
     for _ in range(100):
-        page = await read_feed(client, after, **params)
+        page = await read_feed(client, after, settle=settle, **params)
         items.extend(page["items"])
         after = page["next"]
         if not page["items"]:
@@ -209,7 +247,7 @@ async def test_ten_writers_committing_out_of_order_never_make_a_reader_skip(
         visible_after_each = []
         for n in order:
             await writers[n][0].commit()
-            items, after = await follow(api, after)
+            items, after = await follow(api, after, settle=False)  # read while they commit
             seen.extend(e["id"] for e in items)
             visible_after_each.append(len(seen))
     finally:
