@@ -5,7 +5,6 @@ signed with a key derived from the server secret for this purpose alone. The row
 a token whose generation is not the row's (the link was issued again) or whose row was revoked
 answers 410, as does one past the row's `expires_at`."""
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from fastapi import Depends, Request
 
 from app.core.errors import NotFound
 from app.core.ids import AgencyId
+from app.core.signed_links import SignedLinks
 from app.core.state import StateDep
 
 AUDIENCE = "afterview-candidate-link"
@@ -30,38 +30,28 @@ class LinkClaims:
     generation: int
 
 
-@dataclass(frozen=True)
-class CandidateLinks:
+class CandidateLinks(SignedLinks):
     """Signs and reads candidate links; `base_url` is where people open them."""
 
-    secret: str
-    base_url: str
-
-    @property
-    def _key(self) -> bytes:
-        return hmac.new(self.secret.encode(), b"candidate-link", hashlib.sha256).digest()
+    purpose = b"candidate-link"
+    audience = AUDIENCE
+    path = PATH
 
     def token(self, agency_id: UUID, link_id: UUID, generation: int, expires_at: datetime) -> str:
-        claims = {
-            "aud": AUDIENCE,
-            "agency": str(agency_id),
-            "link": str(link_id),
-            "gen": generation,
-            "exp": int(expires_at.timestamp()),
-        }
-        return jwt.encode(claims, self._key, algorithm="HS256")
+        return self.sign(
+            {
+                "agency": str(agency_id),
+                "link": str(link_id),
+                "gen": generation,
+                "exp": int(expires_at.timestamp()),
+            }
+        )
 
     def read(self, token: str) -> LinkClaims:
         """What a genuine token names; 404 for a forged or malformed one. Expiry is the row's
         to decide (with the injected clock), not the token's."""
         try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=["HS256"],
-                audience=AUDIENCE,
-                options={"require": ["agency", "link", "gen", "exp"], "verify_exp": False},
-            )
+            claims = self.verify(token, ["agency", "link", "gen", "exp"])
             generation = claims["gen"]
             if not isinstance(generation, int) or isinstance(generation, bool):
                 raise ValueError("gen")
@@ -70,20 +60,18 @@ class CandidateLinks:
             raise NotFound("No candidate link at that address.") from None
 
     def url(self, token: str) -> str:
-        return f"{self.base_url.rstrip('/')}{PATH}/{token}"
+        return self.page_url(token)
 
     def csrf_token(self, link_id: UUID, form: str) -> str:
         """The hidden field a page's form carries: bound to the link and the form."""
-        message = f"{link_id}:{form}".encode()
-        return hmac.new(self._key, b"csrf:" + message, hashlib.sha256).hexdigest()
+        return self.mac(f"csrf:{link_id}:{form}".encode())
 
     def csrf_ok(self, link_id: UUID, form: str, value: str | None) -> bool:
         return value is not None and hmac.compare_digest(self.csrf_token(link_id, form), value)
 
 
 async def _links(request: Request, state: StateDep) -> CandidateLinks:
-    base = state.settings.public_url or str(request.base_url)
-    return CandidateLinks(state.jwt_secret, base)
+    return CandidateLinks.of(request, state)
 
 
 CandidateLinksDep = Annotated[CandidateLinks, Depends(_links)]

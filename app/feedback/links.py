@@ -3,9 +3,6 @@
 A link is an HS256 token naming the agency and the request, signed with a key derived from the
 server secret for this purpose alone, and expiring with the request."""
 
-import hashlib
-import hmac
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
@@ -18,44 +15,29 @@ from app.core.auth import Principal
 from app.core.db import set_tenant
 from app.core.errors import LinkExpired, NotFound
 from app.core.ids import AgencyId
+from app.core.signed_links import SignedLinks
 from app.core.state import StateDep
 
 AUDIENCE = "afterview-feedback-link"
 
 
-@dataclass(frozen=True)
-class FeedbackLinks:
-    secret: str
-    base_url: str
-
-    @property
-    def _key(self) -> bytes:
-        return hmac.new(self.secret.encode(), b"feedback-link", hashlib.sha256).digest()
+class FeedbackLinks(SignedLinks):
+    purpose = b"feedback-link"
+    audience = AUDIENCE
+    path = "/feedback"
 
     def token(self, agency_id: UUID, request_id: UUID, expires_at: datetime) -> str:
-        claims = {
-            "aud": AUDIENCE,
-            "agency": str(agency_id),
-            "req": str(request_id),
-            "exp": int(expires_at.timestamp()),
-        }
-        return jwt.encode(claims, self._key, algorithm="HS256")
+        claims = {"agency": str(agency_id), "req": str(request_id)}
+        return self.sign({**claims, "exp": int(expires_at.timestamp())})
 
     def url(self, agency_id: UUID, request_id: UUID, expires_at: datetime) -> str:
         """The HTML form a person opens (its JSON twin is `/v1/public/feedback/{token}`)."""
-        token = self.token(agency_id, request_id, expires_at)
-        return f"{self.base_url.rstrip('/')}/feedback/{token}"
+        return self.page_url(self.token(agency_id, request_id, expires_at))
 
     def read(self, token: str, now: datetime) -> tuple[AgencyId, UUID]:
         """The agency and request a genuine link names; 404 for a forged one, 410 if expired."""
         try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=["HS256"],
-                audience=AUDIENCE,
-                options={"require": ["agency", "req", "exp"], "verify_exp": False},
-            )
+            claims = self.verify(token, ["agency", "req", "exp"])
             agency_id, request_id = AgencyId(UUID(claims["agency"])), UUID(claims["req"])
             expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
         except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
@@ -66,8 +48,7 @@ class FeedbackLinks:
 
 
 async def _links(request: Request, state: StateDep) -> FeedbackLinks:
-    base = state.settings.public_url or str(request.base_url)
-    return FeedbackLinks(state.jwt_secret, base)
+    return FeedbackLinks.of(request, state)
 
 
 LinksDep = Annotated[FeedbackLinks, Depends(_links)]
