@@ -24,6 +24,7 @@ from app.clients.router import router as clients_router
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, session_factory
 from app.core.errors import install_handlers
+from app.core.fast_creates import FastRecordCreates
 from app.core.fast_reads import FastRecordReads
 from app.core.guards import InputGuard
 from app.core.idempotency import Replay, replay_response
@@ -33,7 +34,7 @@ from app.core.metrics import process_exited
 from app.core.openapi_tags import SERVERS, TAGS
 from app.core.problem_docs import problems_openapi
 from app.core.rate_limits import policy_header
-from app.core.record_routes import RECORD_READS
+from app.core.record_routes import RECORD_CREATES, RECORD_READS
 from app.core.requests import RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.data_rights.router import router as data_rights_router
@@ -149,6 +150,7 @@ def create_app(
     install_handlers(app)
     app.add_exception_handler(Replay, replay_response)
     app.add_middleware(FastRecordReads, reads=RECORD_READS)
+    app.add_middleware(FastRecordCreates, creates=RECORD_CREATES)
     app.add_middleware(InputGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         RequestIdMiddleware, rate_limit_policy=policy_header(settings.rate_limit_per_minute)

@@ -6,10 +6,9 @@ from the same settings, database and clock with the fast lane taken out (the rou
 """
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -20,9 +19,14 @@ from app.core.clock import FixedClock
 from app.core.fast_reads import FastRecordReads
 from app.core.provision import DatabaseUrls
 from app.core.record_routes import RECORD_READS
-from app.core.settings import Settings
-from app.main import create_app
-from tests.conftest import JWT_SECRET
+from tests.support.lanes import (
+    LIMIT,
+    early_in_a_minute,
+    fresh_token,
+    headers_alike,
+    problems_alike,
+    twin_apps,
+)
 from tests.support.records import (
     make_application,
     make_candidate,
@@ -34,11 +38,6 @@ from tests.support.records import (
     read,
 )
 from tests.support.tenants import Tenant, make_tenant, new_client
-
-LIMIT = 30
-# Headers that differ between any two answers: the request's own id, the time.
-PER_ANSWER = {"x-request-id", "date"}
-_REMAINING = re.compile(r";r=(\d+);")
 
 
 class Lanes:
@@ -57,12 +56,6 @@ class Lanes:
         return answers[0], answers[1]
 
 
-def _settings(urls: DatabaseUrls) -> Settings:
-    return Settings(
-        database_url=urls.runtime, public_url="http://afterview.test", rate_limit_per_minute=LIMIT
-    )
-
-
 @pytest.fixture
 async def lanes(
     engine: AsyncEngine,
@@ -70,14 +63,7 @@ async def lanes(
     database_urls: DatabaseUrls,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Lanes:
-    served = create_app(_settings(database_urls), engine=engine, jwt_secret=JWT_SECRET, clock=clock)
-    route_only = create_app(
-        _settings(database_urls), engine=engine, jwt_secret=JWT_SECRET, clock=clock
-    )
-    route_only.user_middleware = [
-        m for m in route_only.user_middleware if cast(object, m.cls) is not FastRecordReads
-    ]
-    lanes = Lanes(served, route_only)
+    lanes = Lanes(*twin_apps(engine, clock, database_urls, FastRecordReads))
     answer = FastRecordReads._answer
 
     async def counted(self: FastRecordReads, *args: Any) -> Any:
@@ -90,48 +76,18 @@ async def lanes(
 
 @pytest.fixture
 async def tenant(lanes: Lanes, clock: FixedClock) -> AsyncIterator[Tenant]:
-    # Early in a minute, so the quota's window does not roll over mid-test.
-    clock.set(clock.now().replace(second=1, microsecond=0) + timedelta(minutes=1))
+    early_in_a_minute(clock)
     async with make_tenant(lanes.served, clock, "Fast Lane Agency") as made:
         yield made
 
 
-async def _fresh_token(tenant: Tenant, user: dict[str, Any] | None = None) -> str:
-    """A consultant's token with a whole quota of its own (a new consultant's by default)."""
-    user = user or await tenant.add_user("consultant")
-    async with new_client(tenant.app) as anon:
-        answer = await anon.post(
-            "/v1/auth/token", data={"username": user["email"], "password": user["password"]}
-        )
-    token: str = answer.json()["access_token"]
-    return token
-
-
 def assert_alike(fast: Response, route: Response) -> None:
-    """Same status, same body, same headers (but the per-answer ones and the quota's count:
-    the second answer has one request fewer left)."""
+    """Same status, same body, same headers (see `headers_alike`)."""
     assert (fast.status_code, fast.content) == (route.status_code, route.content), (
         fast.text,
         route.text,
     )
-    fast_headers = {k: v for k, v in fast.headers.items() if k not in PER_ANSWER}
-    route_headers = {k: v for k, v in route.headers.items() if k not in PER_ANSWER}
-    fast_left = _REMAINING.search(fast_headers.pop("ratelimit"))
-    route_left = _REMAINING.search(route_headers.pop("ratelimit"))
-    assert fast_left is not None and route_left is not None
-    assert int(route_left.group(1)) == max(int(fast_left.group(1)) - 1, 0)
-    assert fast_headers == route_headers
-
-
-def _problem_alike(fast: Response, route: Response) -> None:
-    """Problems carry the request id in the body too: compare the rest."""
-    assert fast.status_code == route.status_code
-    fast_body, route_body = fast.json(), route.json()
-    assert fast_body.pop("request_id") == fast.headers["x-request-id"]
-    assert route_body.pop("request_id") == route.headers["x-request-id"]
-    assert fast_body == route_body
-    assert fast.headers.get("www-authenticate") == route.headers.get("www-authenticate")
-    assert fast.headers["content-type"] == route.headers["content-type"]
+    headers_alike(fast, route)
 
 
 Maker = Callable[[Tenant], Any]
@@ -181,7 +137,7 @@ async def test_a_record_reads_alike_through_the_fast_lane(
     lanes: Lanes, tenant: Tenant, prefix: str
 ) -> None:
     record = await MAKERS[prefix](tenant)
-    token = await _fresh_token(tenant)
+    token = await fresh_token(tenant)
     fast, route = await lanes.both(f"{prefix}/{record['id']}", token)
     assert fast.status_code == 200
     assert fast.json() == record  # what the create answered is what the read shows
@@ -195,11 +151,11 @@ async def test_another_agencys_record_and_a_missing_one_are_alike_404s(
 ) -> None:
     async with make_tenant(lanes.served, clock, "Other Agency") as other:
         theirs = await make_candidate(other)
-    token = await _fresh_token(tenant)
+    token = await fresh_token(tenant)
     for record_id in (theirs["id"], "7d2c55a2-0c4b-4a40-9a53-1c1f6bb0f3a1"):
         fast, route = await lanes.both(f"/v1/candidates/{record_id}", token)
         assert fast.json()["type"].endswith("/not-found")
-        _problem_alike(fast, route)
+        problems_alike(fast, route)
     assert lanes.fast_answers == 2
 
 
@@ -223,20 +179,20 @@ async def test_a_deactivated_user_is_refused_alike_at_the_next_request(
     fast, route = await lanes.both(path, token)
     assert fast.status_code == 401
     assert fast.json()["detail"] == "The user is unknown or deactivated."
-    _problem_alike(fast, route)
+    problems_alike(fast, route)
     assert lanes.fast_answers == 2
 
 
 async def test_over_the_quota_is_the_same_429(lanes: Lanes, tenant: Tenant) -> None:
     candidate = await make_candidate(tenant)
-    token = await _fresh_token(tenant)
+    token = await fresh_token(tenant)
     path = f"/v1/candidates/{candidate['id']}"
     for _ in range(LIMIT // 2):
         fast, route = await lanes.both(path, token)
         assert_alike(fast, route)
     fast, route = await lanes.both(path, token)
     assert fast.status_code == 429
-    _problem_alike(fast, route)
+    problems_alike(fast, route)
     for header in ("retry-after", "ratelimit", "ratelimit-policy"):
         assert fast.headers[header] == route.headers[header]
     assert lanes.fast_answers == LIMIT // 2 + 1
@@ -249,7 +205,7 @@ async def test_what_the_fast_lane_does_not_take_goes_to_the_route(
     interview = await make_interview(tenant, (await make_application(tenant))["id"])
     key = (await tenant.api_key())["key"]
     later = await tenant.add_user("consultant")
-    token = await _fresh_token(tenant)
+    token = await fresh_token(tenant)
     path = f"/v1/candidates/{candidate['id']}"
     cases: list[tuple[str, str, dict[str, str]]] = [
         (path, key, {}),  # an API key
@@ -266,14 +222,14 @@ async def test_what_the_fast_lane_does_not_take_goes_to_the_route(
         if fast.status_code == 200:
             assert fast.json() == route.json()
         else:
-            _problem_alike(fast, route)
+            problems_alike(fast, route)
     clock.set(clock.now() + timedelta(days=2))  # every token has expired
     fast, route = await lanes.both(path, token)
     assert fast.json()["type"].endswith("/token-expired")
-    _problem_alike(fast, route)
+    problems_alike(fast, route)
     assert lanes.fast_answers == 0
     # …and with none of that, the fast lane answers.
-    fresh = await _fresh_token(tenant, later)
+    fresh = await fresh_token(tenant, later)
     assert (await lanes.both(path, fresh))[0].status_code == 200
     assert lanes.fast_answers == 1
 
@@ -282,7 +238,7 @@ async def test_the_access_line_names_the_route_and_the_caller(
     lanes: Lanes, tenant: Tenant, capfd: pytest.CaptureFixture[str]
 ) -> None:
     candidate = await make_candidate(tenant)
-    token = await _fresh_token(tenant)
+    token = await fresh_token(tenant)
     capfd.readouterr()
     fast, route = await lanes.both(f"/v1/candidates/{candidate['id']}", token)
     logged = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
@@ -311,7 +267,7 @@ async def test_pages_of_a_list_read_alike_through_the_fast_lane(
     lanes: Lanes, tenant: Tenant, prefix: str
 ) -> None:
     made = [await MAKERS[prefix](tenant) for _ in range(3)]
-    token = await _fresh_token(tenant)
+    token = await fresh_token(tenant)
     fast, route = await lanes.both(f"{prefix}?limit=2", token)
     assert_alike(fast, route)
     first = fast.json()
@@ -330,7 +286,7 @@ async def test_a_list_the_fast_lane_does_not_take_goes_to_the_route(
     lanes: Lanes, tenant: Tenant
 ) -> None:
     await make_candidate(tenant)
-    token = await _fresh_token(tenant)
+    token = await fresh_token(tenant)
     cursor = (await lanes.both("/v1/candidates?limit=1", token))[0].json()["next"]
     taken = lanes.fast_answers
     for query in [
@@ -350,5 +306,5 @@ async def test_a_list_the_fast_lane_does_not_take_goes_to_the_route(
         if fast.status_code == 200:
             assert_alike(fast, route)
         else:
-            _problem_alike(fast, route)
+            problems_alike(fast, route)
     assert lanes.fast_answers == taken

@@ -216,7 +216,7 @@ async def authenticate(
         raise _unauthenticated(AuthenticationRequired())
     if looks_like_api_key(credential):
         await _count_request(
-            request, clock, credential_key("key", credential), await _before_begin(session)
+            request, clock, credential_key("key", credential), await before_begin(session)
         )
         agency_id, api_key = await _principal_from_api_key(session, credential, clock)
         acting = await _on_behalf_of(session, agency_id, on_behalf_of)
@@ -228,7 +228,7 @@ async def authenticate(
         raise _expired() from None
     if claims is None:
         raise _unauthenticated(InvalidToken())
-    await count_request(request, clock, claims, await _before_begin(session))
+    await count_request(request, clock, claims, await before_begin(session))
     await set_tenant(session, claims.agency_id)
     principal = await person_principal(await driver_connection(session), request, claims)
     if on_behalf_of is not None:
@@ -250,7 +250,7 @@ async def person_principal(driver: Any, request: Request, claims: TokenClaims) -
     return Principal.person(claims.agency_id, claims.user_id, Role(row["role"]))
 
 
-async def _before_begin(session: AsyncSession) -> Any:
+async def before_begin(session: AsyncSession) -> Any:
     """The session's asyncpg connection while nothing has begun a transaction on it (SQLAlchemy's
     asyncpg adapter sends BEGIN with the first statement), so the quota's upsert commits on its
     own there, saving a second connection; else None (the quota takes a connection of its own)."""

@@ -1,6 +1,7 @@
 """Recording an event: every change appends one, in the transaction that makes it. Reading them
 back (the timeline, the feed) is `app/events/`."""
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -9,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.db import driver_connection
 from app.core.event_catalogue import CATALOGUE
+from app.core.ids import new_row_id
 from app.core.requests import current_request_id
 from app.models import Event
 
@@ -23,6 +26,31 @@ def stamped_by(principal: Principal, clock: Clock) -> dict[str, Any]:
         "user_id": principal.user_id,
         "api_key_id": principal.api_key_id,
         "request_id": current_request_id.get(),
+    }
+
+
+def _event_values(
+    principal: Principal,
+    clock: Clock,
+    event_type: str,
+    object_id: UUID,
+    snapshot: BaseModel | dict[str, Any],
+    application_id: UUID | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    if event_type not in CATALOGUE:
+        raise ValueError(f"{event_type} is not in the event catalogue")
+    if isinstance(snapshot, BaseModel):
+        snapshot = snapshot.model_dump(mode="json")
+    return {
+        **stamped_by(principal, clock),
+        "via_link": principal.via,
+        "type": event_type,
+        "object_type": event_type.split(".", 1)[0],
+        "object_id": object_id,
+        "application_id": application_id,
+        "data": data,
+        "snapshot": snapshot,
     }
 
 
@@ -40,20 +68,44 @@ def record_event(
     """Append `event_type` (`<object>.<verb>`, e.g. `candidate.updated`) about `object_id`.
 
     `snapshot` is the object as its `GET` answers now (the feed's and webhooks' `data`); `data`
-    holds details for the timeline. Every type is in the published catalogue."""
-    if event_type not in CATALOGUE:
-        raise ValueError(f"{event_type} is not in the event catalogue")
-    if isinstance(snapshot, BaseModel):
-        snapshot = snapshot.model_dump(mode="json")
-    event = Event(
-        **stamped_by(principal, clock),
-        via_link=principal.via,
-        type=event_type,
-        object_type=event_type.split(".", 1)[0],
-        object_id=object_id,
-        application_id=application_id,
-        data=data,
-        snapshot=snapshot,
-    )
+    holds details for the timeline. Every type is in the published catalogue. The row is
+    written with the session's next flush."""
+    values = _event_values(principal, clock, event_type, object_id, snapshot, application_id, data)
+    event = Event(**values)
     session.add(event)
     return event
+
+
+_EVENT_COLUMNS = (
+    "agency_id", "id", "occurred_at", "user_id", "api_key_id", "request_id", "via_link",
+    "type", "object_type", "object_id", "application_id", "data", "snapshot",
+)  # fmt: skip
+_INSERT_EVENT_SQL = (
+    "INSERT INTO event (agency_id, id, occurred_at, user_id, api_key_id, request_id, via_link, "
+    "type, object_type, object_id, application_id, data, snapshot) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+)
+
+
+async def append_event(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    event_type: str,
+    object_id: UUID,
+    *,
+    snapshot: BaseModel | dict[str, Any],
+    application_id: UUID | None = None,
+    **data: Any,
+) -> None:
+    """`record_event`, written now in one statement on the session's connection instead of by
+    the unit of work at the next flush (the create path's event: about a tenth of its CPU).
+    What the session holds unwritten is flushed first, so events keep the order they were
+    recorded in."""
+    values = _event_values(principal, clock, event_type, object_id, snapshot, application_id, data)
+    values["id"] = new_row_id(Event.__tablename__)
+    values["data"], values["snapshot"] = json.dumps(data), json.dumps(values["snapshot"])
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    driver = await driver_connection(session)
+    await driver.execute(_INSERT_EVENT_SQL, *(values[name] for name in _EVENT_COLUMNS))

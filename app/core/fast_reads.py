@@ -69,11 +69,6 @@ class RecordRead:
         return f"{self.list_path}/{{record_id}}"
 
 
-@dataclass(frozen=True)
-class _ListRoute:
-    path: str
-
-
 def _page_params(query: bytes) -> PageParams | None:
     """`limit` and `cursor` when they are all the query holds, each once, in a form the route
     accepts (`cursor` one this list could have returned); else None."""
@@ -103,6 +98,29 @@ def _decodes(cursor: str) -> bool:
     return True
 
 
+def person_claims(scope: Scope) -> TokenClaims | None:
+    """A person's valid access token, with nothing the route would refuse or treat differently
+    (those requests go on to the route): the fast lanes' first test."""
+    headers = Headers(scope=scope)
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token or looks_like_api_key(token):
+        return None
+    if "on-behalf-of" in headers:
+        return None
+    state = state_of(scope["app"])
+    try:
+        return read_access_token(state.jwt_secret, token, state.clock.now())
+    except AccessTokenExpired:
+        return None
+
+
+@dataclass(frozen=True)
+class ListRoute:
+    """What `route_template` reads for a request a fast lane answers on a list path."""
+
+    path: str
+
+
 class FastRecordReads:
     """ASGI middleware, innermost: inside the request id, the input guard and CORS."""
 
@@ -114,13 +132,13 @@ class FastRecordReads:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = self._target(scope)
-        claims = self._claims(scope) if target is not None else None
+        claims = person_claims(scope) if target is not None else None
         if target is None or claims is None:
             await self.app(scope, receive, send)
             return
         read, wanted = target
         # `route_template` reads the route's `path`, for the access log and the metric.
-        scope["route"] = read if isinstance(wanted, UUID) else _ListRoute(read.list_path)
+        scope["route"] = read if isinstance(wanted, UUID) else ListRoute(read.list_path)
         response = await self._answer(Request(scope), read, wanted, claims)
         await response(scope, receive, send)
 
@@ -134,21 +152,6 @@ class FastRecordReads:
         match = _RECORD_PATH.fullmatch(path)
         read = self.reads.get(match.group(1)) if match else None
         return None if read is None or match is None else (read, UUID(match.group(2)))
-
-    def _claims(self, scope: Scope) -> TokenClaims | None:
-        """A person's valid access token, with nothing the route would refuse or treat
-        differently (those requests go on to the route)."""
-        headers = Headers(scope=scope)
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token or looks_like_api_key(token):
-            return None
-        if "on-behalf-of" in headers:
-            return None
-        state = state_of(scope["app"])
-        try:
-            return read_access_token(state.jwt_secret, token, state.clock.now())
-        except AccessTokenExpired:
-            return None
 
     async def _answer(
         self, request: Request, read: RecordRead, wanted: UUID | PageParams, claims: TokenClaims

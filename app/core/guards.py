@@ -61,7 +61,7 @@ class InputGuard:
         if refusal is not None:
             await _answer(scope, send, refusal)
             return
-        await self._run(scope, _replay(body, receive), send)
+        await self._run(scope, replay_body(body, receive), send)
 
     def _refuse_head(self, scope: Scope) -> Problem | None:
         headers = Headers(scope=scope)
@@ -150,7 +150,7 @@ def _refused_by_server(exc: DBAPIError) -> bool:
     return getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None) is not None
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def replayed() -> Message:

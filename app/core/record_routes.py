@@ -12,6 +12,7 @@ from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import ExternalIdTaken, PreconditionRequired
 from app.core.etag import IfMatch, etag_of
+from app.core.fast_creates import RecordCreate
 from app.core.fast_reads import RecordRead
 from app.core.idempotency import IdempotencyDep
 from app.core.openapi_headers import SETS_ETAG
@@ -21,6 +22,8 @@ from app.core.routing import ExternalIdPath, upserted, with_etag
 
 RECORD_READS: dict[str, RecordRead] = {}
 """Each record's `GET {path}/{record_id}`, by `path` (for `FastRecordReads`)."""
+RECORD_CREATES: dict[str, RecordCreate] = {}
+"""Each record's `POST {path}`, by `path` (for `FastRecordCreates`)."""
 
 
 def add_record_routes(
@@ -93,6 +96,7 @@ def add_record_routes(
         await service.delete(session, principal, clock, record_id, if_match)
 
     if create is not None:
+        RECORD_CREATES[path] = RecordCreate(service, path, create, read)
         router.add_api_route(
             path,
             create_record,

@@ -12,7 +12,15 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, Select, Table, exists, select
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    Select,
+    Table,
+    exists,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -22,7 +30,7 @@ from app.core.clock import Clock
 from app.core.db import driver_connection
 from app.core.errors import ExternalIdTaken, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
-from app.core.events import record_event
+from app.core.events import append_event, record_event
 from app.core.pagination import (
     SYNC_ORDER_TYPES,
     PageParams,
@@ -287,17 +295,26 @@ class RecordService(Generic[ModelT]):
         if values.get("external_id") is not None:
             await self._ensure_external_id_free(session, principal, values["external_id"], None)
         now = clock.now()
-        record: ModelT = self.model(
-            agency_id=principal.agency_id, created_at=now, updated_at=now, **values
-        )
+        row = {"agency_id": principal.agency_id, "created_at": now, "updated_at": now, **values}
+        # One INSERT … RETURNING that hands back the persistent record (no unit-of-work flush).
+        # No savepoint: a duplicate fails the request's transaction, which then rolls back;
+        # `upsert`, the caller that recovers from one, wraps this in its own savepoint.
         try:
-            async with session.begin_nested():  # a racing duplicate fails only this savepoint
-                session.add(record)
-                await session.flush()
+            record: ModelT = (
+                await session.scalars(insert(self.model).returning(self.model), [row])
+            ).one()
         except IntegrityError as exc:
             raise self._unique_problem(exc) from exc
         await self.write_extra(session, principal, record, data, creating=True)
-        self.event(session, principal, clock, "created", record)
+        await append_event(
+            session,
+            principal,
+            clock,
+            f"{self.label}.created",
+            record.id,
+            snapshot=self.read.model_validate(record),
+            application_id=self.application_of(record),
+        )
         return record
 
     async def update(

@@ -169,7 +169,16 @@ async def test_the_daily_digest_goes_out_once_at_eight_local_to_those_who_want_i
     assert all(r.message_id_header and r.reply_to_address is None for r in rows)
 
 
+@pytest.fixture
+def one_in_the_morning(clock: FixedClock) -> None:
+    """The clock at tomorrow 01:00 UTC before the agency is made (taken before `agency_a`): the
+    test's steps fall before or after the day's 03:00 and 08:00 runs as it says, whatever the
+    time of day the suite runs at."""
+    clock.set((clock.now() + timedelta(days=1)).replace(hour=1, minute=0, second=0))
+
+
 async def test_what_expires_is_swept(
+    one_in_the_morning: None,
     agency_a: Tenant,
     clock: FixedClock,
     racers: list[Worker],
@@ -236,7 +245,7 @@ async def test_what_expires_is_swept(
 
 
 async def test_retention_erases_candidates_closed_longer_than_the_agency_keeps_them(
-    agency_a: Tenant, clock: FixedClock, racers: list[Worker]
+    one_in_the_morning: None, agency_a: Tenant, clock: FixedClock, racers: list[Worker]
 ) -> None:
     await set_agency(agency_a, retention_days=30)
     gone = await feedback_scene(agency_a)

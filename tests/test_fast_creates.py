@@ -1,0 +1,365 @@
+"""`FastRecordCreates` answers a record's `POST` exactly as the record's FastAPI route does,
+writes the same rows, and leaves every request it does not fully understand to that route
+(issue 11).
+
+Each case asks twice: once the app as served (the fast lane in front), once a twin app built
+from the same settings, database and clock with the fast lane taken out (the route alone).
+The two answers name different new records, so the fast answer's ids are swapped for the
+route's before the bodies are compared byte for byte.
+"""
+
+import json
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi import FastAPI
+from httpx import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.clock import FixedClock
+from app.core.db import set_tenant
+from app.core.fast_creates import FastRecordCreates
+from app.core.ids import AgencyId
+from app.core.provision import DatabaseUrls
+from app.core.record_routes import RECORD_CREATES
+from app.models import Event
+from tests.support.lanes import (
+    LIMIT,
+    early_in_a_minute,
+    fresh_token,
+    headers_alike,
+    problems_alike,
+    swapped_body,
+    twin_apps,
+)
+from tests.support.records import (
+    make_application,
+    make_candidate,
+    make_client,
+    make_contact,
+    make_vacancy,
+    read,
+)
+from tests.support.tenants import Tenant, make_tenant, new_client
+
+Json = dict[str, Any]
+
+
+class Lanes:
+    """The served app and its route-only twin, with a count of the fast lane's answers."""
+
+    def __init__(self, served: FastAPI, route_only: FastAPI) -> None:
+        self.served, self.route_only = served, route_only
+        self.fast_answers = 0
+        self.taken: list[bool] = []
+        """For each `both`: whether the fast lane answered its first request."""
+
+    async def both(
+        self, path: str, credential: str, bodies: tuple[bytes, bytes], **headers: str
+    ) -> tuple[Response, Response]:
+        """`POST path` with the first body through the fast lane's app, then with the second
+        through the route alone."""
+        headers = {"Content-Type": "application/json", **headers}
+        answers, before = [], self.fast_answers
+        for app, body in zip((self.served, self.route_only), bodies, strict=True):
+            async with new_client(app, credential) as client:
+                answers.append(await client.post(path, content=body, headers=headers))
+        self.taken.append(self.fast_answers > before)
+        return answers[0], answers[1]
+
+
+@pytest.fixture
+async def lanes(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    database_urls: DatabaseUrls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Lanes:
+    lanes = Lanes(*twin_apps(engine, clock, database_urls, FastRecordCreates))
+    answer = FastRecordCreates._answer
+
+    async def counted(self: FastRecordCreates, *args: Any) -> Any:
+        lanes.fast_answers += 1
+        return await answer(self, *args)
+
+    monkeypatch.setattr(FastRecordCreates, "_answer", counted)
+    return lanes
+
+
+@pytest.fixture
+async def tenant(lanes: Lanes, clock: FixedClock) -> AsyncIterator[Tenant]:
+    early_in_a_minute(clock)
+    async with make_tenant(lanes.served, clock, "Fast Create Agency") as made:
+        yield made
+
+
+def _encoded(body: Json) -> bytes:
+    return json.dumps(body).encode()
+
+
+# Each kind's body; two calls give two bodies that may both be created (an application's pair
+# of candidate and vacancy is unique, so each gets a candidate of its own).
+BodyMaker = Callable[[Tenant], Awaitable[Json]]
+
+
+async def _candidate(t: Tenant) -> Json:
+    return {"first_name": "Amara", "last_name": "Okafor", "email": "amara@example.com"}
+
+
+async def _client(t: Tenant) -> Json:
+    return {"name": "Harbour Logistics", "external_id": f"crm-{secrets.token_hex(4)}"}
+
+
+async def _vacancy(t: Tenant) -> Json:
+    client = await make_client(t)
+    contact = await make_contact(t, client["id"])
+    return {"client_id": client["id"], "title": "Analyst", "hiring_contact_id": contact["id"]}
+
+
+async def _application(t: Tenant) -> Json:
+    vacancy = await make_vacancy(t)
+    return {"candidate_id": (await make_candidate(t))["id"], "vacancy_id": vacancy["id"]}
+
+
+async def _interview(t: Tenant) -> Json:
+    application = await make_application(t)
+    vacancy, _ = await read(t.admin, f"/v1/vacancies/{application['vacancy_id']}")
+    contact = await make_contact(t, vacancy["client_id"])
+    return {
+        "application_id": application["id"],
+        "starts_at": "2030-03-04T09:00:00+00:00",
+        "ends_at": "2030-03-04T10:00:00+00:00",
+        "format": "in_person",
+        "round": 2,
+        "interviewer_ids": [contact["id"]],
+    }
+
+
+BODIES: dict[str, BodyMaker] = {
+    "/v1/applications": _application,
+    "/v1/candidates": _candidate,
+    "/v1/clients": _client,
+    "/v1/interviews": _interview,
+    "/v1/vacancies": _vacancy,
+}
+
+
+def test_every_record_create_is_registered(lanes: Lanes) -> None:
+    """Every `POST` the record routes declare (by their operation id) is in the registry."""
+    paths = lanes.served.openapi()["paths"]
+    labels = {RECORD_CREATES[p].service.label for p in RECORD_CREATES}
+    declared = {
+        path
+        for path, operations in paths.items()
+        if operations.get("post", {}).get("operationId") in {f"create_{x}" for x in labels}
+    }
+    assert set(RECORD_CREATES) == declared == set(BODIES)
+
+
+def _flat(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _differences(fast: Json, route: Json) -> dict[str, str]:
+    """The fast body's values (ids) that differ from the route's, mapped to the route's."""
+    pairs = (zip(_flat(fast[k]), _flat(route[k]), strict=True) for k in fast)
+    return {f: r for pair in pairs for f, r in pair if f != r}
+
+
+async def _event_of(tenant: Tenant, object_id: str) -> Json:
+    async with tenant.app.state.sessions() as session, session.begin():
+        await set_tenant(session, AgencyId(tenant.agency_id))
+        events = (
+            await session.scalars(select(Event).where(Event.object_id == UUID(object_id)))
+        ).all()
+    assert len(events) == 1
+    event = events[0]
+    return {
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "user_id": event.user_id,
+        "api_key_id": event.api_key_id,
+        "request_id": event.request_id,
+        "via_link": event.via_link,
+        "application_id": event.application_id,
+        "data": event.data,
+        "snapshot": event.snapshot,
+        "txid": event.txid,
+    }
+
+
+@pytest.mark.parametrize("path", sorted(BODIES))
+async def test_a_record_is_created_alike_through_the_fast_lane(
+    lanes: Lanes, tenant: Tenant, path: str
+) -> None:
+    bodies = (await BODIES[path](tenant), await BODIES[path](tenant))
+    token = await fresh_token(tenant)
+    fast, route = await lanes.both(path, token, (_encoded(bodies[0]), _encoded(bodies[1])))
+    assert (fast.status_code, route.status_code) == (201, 201), (fast.text, route.text)
+    assert lanes.taken == [True]
+    made, routed = fast.json(), route.json()
+    swap = _differences(made, routed)
+    sent = {v for value in bodies[0].values() for v in _flat(value)}
+    assert made["id"] in swap and set(swap) <= sent | {made["id"]}  # ids, and only ids
+    assert swapped_body(fast, swap) == route.content
+    assert fast.headers["location"] == f"{path}/{made['id']}"
+    assert fast.headers["etag"] == '"1"'
+    headers_alike(fast, route, swap=swap)
+    # What the record reads as afterwards, and the event each wrote, are alike too.
+    assert (await read(tenant.admin, f"{path}/{made['id']}"))[0] == made
+    fast_event = await _event_of(tenant, made["id"])
+    route_event = await _event_of(tenant, routed["id"])
+    assert fast_event.pop("request_id") == fast.headers["x-request-id"]
+    assert route_event.pop("request_id") == route.headers["x-request-id"]
+    assert fast_event.pop("snapshot") == made
+    assert route_event.pop("snapshot") == routed
+    assert fast_event.pop("txid") != route_event.pop("txid")  # each its own transaction
+    fast_application, route_application = (
+        str(e.pop("application_id")) for e in (fast_event, route_event)
+    )
+    assert swap.get(fast_application, fast_application) == route_application
+    assert fast_event == route_event
+    assert fast_event["type"] == f"{RECORD_CREATES[path].service.label}.created"
+
+
+async def test_problems_the_rules_raise_are_alike(
+    lanes: Lanes, tenant: Tenant, clock: FixedClock
+) -> None:
+    async with make_tenant(lanes.served, clock, "Other Agency") as other:
+        theirs = (await other.add_user("consultant"))["id"]
+    taken = await make_candidate(tenant, external_id="ats-7")
+    token = await fresh_token(tenant)
+    cases: list[tuple[str, Json, str]] = [
+        ("/v1/candidates", {**await _candidate(tenant), "owner_id": theirs}, "reference-not-found"),
+        (
+            "/v1/candidates",
+            {**await _candidate(tenant), "external_id": "ats-7"},
+            "external-id-taken",
+        ),
+        ("/v1/vacancies", {"client_id": taken["id"], "title": "Analyst"}, "reference-not-found"),
+    ]
+    for path, body, slug in cases:
+        fast, route = await lanes.both(path, token, (_encoded(body), _encoded(body)))
+        assert fast.json()["type"].endswith(f"/{slug}"), fast.text
+        problems_alike(fast, route)
+    assert lanes.taken == [True] * len(cases)
+
+
+async def test_a_duplicate_application_is_the_same_409(lanes: Lanes, tenant: Tenant) -> None:
+    first = await make_application(tenant)
+    body = _encoded({"candidate_id": first["candidate_id"], "vacancy_id": first["vacancy_id"]})
+    fast, route = await lanes.both("/v1/applications", await fresh_token(tenant), (body, body))
+    assert fast.status_code == 409
+    problems_alike(fast, route)
+    assert lanes.taken == [True]
+
+
+async def test_a_deactivated_user_is_refused_alike_at_the_next_request(
+    lanes: Lanes, tenant: Tenant
+) -> None:
+    user = await tenant.add_user("consultant")
+    token = await fresh_token(tenant, user)
+    body = _encoded(await _candidate(tenant))
+    assert (await lanes.both("/v1/candidates", token, (body, body)))[0].status_code == 201
+    _, etag = await read(tenant.admin, f"/v1/users/{user['id']}")
+    changed = await tenant.admin.patch(
+        f"/v1/users/{user['id']}", json={"active": False}, headers={"If-Match": etag}
+    )
+    assert changed.status_code == 200
+    fast, route = await lanes.both("/v1/candidates", token, (body, body))
+    assert fast.status_code == 401
+    assert fast.json()["detail"] == "The user is unknown or deactivated."
+    problems_alike(fast, route)
+    assert lanes.taken == [True, True]
+
+
+async def test_over_the_quota_is_the_same_429_and_nothing_is_written(
+    lanes: Lanes, tenant: Tenant
+) -> None:
+    token = await fresh_token(tenant)
+    body = _encoded({"name": "Quota Client"})
+    for _ in range(LIMIT // 2):
+        fast, route = await lanes.both("/v1/clients", token, (body, body))
+        assert (fast.status_code, route.status_code) == (201, 201)
+    fast, route = await lanes.both("/v1/clients", token, (body, body))
+    assert fast.status_code == 429
+    problems_alike(fast, route)
+    for header in ("retry-after", "ratelimit", "ratelimit-policy"):
+        assert fast.headers[header] == route.headers[header]
+    assert lanes.taken == [True] * (LIMIT // 2 + 1)
+    names = [c["name"] for c in (await tenant.admin.get("/v1/clients?limit=200")).json()["items"]]
+    assert names.count("Quota Client") == LIMIT  # the refused two wrote nothing
+
+
+async def test_what_the_fast_lane_does_not_take_goes_to_the_route(
+    lanes: Lanes, tenant: Tenant
+) -> None:
+    key = (await tenant.api_key())["key"]
+    token = await fresh_token(tenant)
+    good = _encoded(await _candidate(tenant))
+    cases: list[tuple[str, str, bytes, dict[str, str]]] = [
+        ("/v1/candidates", key, good, {}),  # an API key
+        ("/v1/candidates", token, good, {"On-Behalf-Of": str(tenant.admin_id)}),
+        ("/v1/candidates", "not-a-token", good, {}),
+        ("/v1/candidates", token + "x", good, {}),  # a bad signature
+        ("/v1/candidates?x=1", token, good, {}),  # a query string
+        ("/v1/candidates", token, good, {"Content-Type": "text/plain"}),
+        ("/v1/candidates", token, b'{"first_name": "Amara"', {}),  # not JSON
+        ("/v1/candidates", token, b"[]", {}),  # JSON, not an object
+        ("/v1/candidates", token, _encoded({"first_name": "Amara"}), {}),  # fields missing
+        ("/v1/candidates", token, _encoded({**json.loads(good), "email": "nope"}), {}),
+        ("/v1/candidates", token, "ü".encode("latin-1"), {}),  # not UTF-8
+        ("/v1/referees", token, good, {}),  # no such list route
+    ]
+    for path, credential, body, headers in cases:
+        fast, route = await lanes.both(path, credential, (body, body), **headers)
+        assert fast.status_code == route.status_code, (path, headers, fast.text)
+        if fast.status_code == 201:
+            assert fast.json().keys() == route.json().keys()
+        else:
+            problems_alike(fast, route)
+    assert lanes.taken == [False] * len(cases)
+    # …and with none of that, the fast lane answers.
+    assert (await lanes.both("/v1/candidates", token, (good, good)))[0].status_code == 201
+    assert lanes.taken[-1]
+
+
+async def test_an_idempotency_key_goes_to_the_route_which_replays_the_first_answer(
+    lanes: Lanes, tenant: Tenant
+) -> None:
+    token = await fresh_token(tenant)
+    body = _encoded({"name": "Keyed Client"})
+    before = lanes.fast_answers
+    async with new_client(lanes.served, token) as client:
+        headers = {"Idempotency-Key": "k-1", "Content-Type": "application/json"}
+        first = await client.post("/v1/clients", content=body, headers=headers)
+        again = await client.post("/v1/clients", content=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert lanes.fast_answers == before  # the route stored the first answer and replayed it
+
+
+async def test_the_access_line_names_the_route_and_the_caller(
+    lanes: Lanes, tenant: Tenant, capfd: pytest.CaptureFixture[str]
+) -> None:
+    token = await fresh_token(tenant)
+    body = _encoded({"name": "Logged Client"})
+    capfd.readouterr()
+    fast, route = await lanes.both("/v1/clients", token, (body, body))
+    logged = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
+    lines = [line for line in logged if line["event"] == "request"]
+    assert [line["request_id"] for line in lines] == [
+        fast.headers["x-request-id"],
+        route.headers["x-request-id"],
+    ]
+    for line in lines:
+        assert line["route"] == "/v1/clients"
+        assert line["status"] == 201
+        assert line["agency_id"] == str(tenant.agency_id)
+    assert lines[0]["user_id"] == lines[1]["user_id"]
+    assert lanes.taken == [True]
