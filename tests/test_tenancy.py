@@ -163,6 +163,27 @@ async def test_other_agency_rows_are_invisible(
     assert set(seen.all()) == {agency_b.agency_id}
 
 
+async def test_entering_as_a_person_scopes_the_transaction_before_the_lookup(
+    runtime_conn: AsyncConnection, agency_a: Tenant, agency_b: Tenant
+) -> None:
+    """`app_enter_as_person` (one statement per request) sets the tenant, then reads the person
+    under the row-level security it just scoped: their row shows, another agency's never, and
+    the setting lasts until the transaction ends."""
+    enter = text("SELECT role FROM app_enter_as_person(:agency, :user)")
+    current = text("SELECT current_setting(:name, true)")
+    await _scope(runtime_conn, None)  # nothing set yet: without the setting nothing is visible
+    found = await runtime_conn.scalar(
+        enter, {"agency": agency_a.agency_id, "user": agency_a.admin_id}
+    )
+    assert found == "admin"
+    assert await runtime_conn.scalar(current, {"name": TENANT_SETTING}) == str(agency_a.agency_id)
+    await _scope(runtime_conn, None)
+    crossed = {"agency": agency_b.agency_id, "user": agency_a.admin_id}
+    assert (await runtime_conn.execute(enter, crossed)).all() == []
+    await runtime_conn.commit()
+    assert await runtime_conn.scalar(current, {"name": TENANT_SETTING}) in ("", None)
+
+
 async def test_insert_into_another_agency_is_refused(
     runtime_conn: AsyncConnection, agency_a: Tenant, agency_b: Tenant
 ) -> None:

@@ -4,6 +4,7 @@ The agency id in `Principal` comes only from a verified credential; services tak
 here, never from a body or a path.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import rate_limits
@@ -229,18 +230,42 @@ async def authenticate(
     if claims is None:
         raise _unauthenticated(InvalidToken())
     await count_request(request, clock, claims, await before_begin(session))
-    await set_tenant(session, claims.agency_id)
-    principal = await person_principal(await driver_connection(session), request, claims)
+    principal = await enter_as_person(session, request, claims)
     if on_behalf_of is not None:
         raise InvalidOnBehalfOf("Only API keys may act on behalf of a user.")
     return principal
 
 
-async def person_principal(driver: Any, request: Request, claims: TokenClaims) -> Principal:
+_ENTER_AS_PERSON = text(
+    "SELECT role, tokens_valid_after FROM app_enter_as_person(:agency_id, :user_id)"
+)
+ENTER_AS_PERSON_SQL = "SELECT role, tokens_valid_after FROM app_enter_as_person($1, $2)"
+"""`app_enter_as_person` (migration 0019): `set_config('app.agency_id', $1, true)`, then the
+person's row under the row-level security that just scoped, in one round trip."""
+
+
+async def enter_as_person(
+    session: AsyncSession, request: Request, claims: TokenClaims
+) -> Principal:
+    """Scope the session's transaction to the agency of a verified access token (begun by this
+    statement) and check the person it names, in one statement: see `person_from`."""
+    result = await session.execute(
+        _ENTER_AS_PERSON, {"agency_id": claims.agency_id, "user_id": claims.user_id}
+    )
+    return person_from(result.mappings().first(), request, claims)
+
+
+async def enter_as_person_on(driver: Any, request: Request, claims: TokenClaims) -> Principal:
+    """`enter_as_person` on an asyncpg connection already in a transaction."""
+    row = await driver.fetchrow(ENTER_AS_PERSON_SQL, claims.agency_id, claims.user_id)
+    return person_from(row, request, claims)
+
+
+def person_from(row: Mapping[Any, Any] | None, request: Request, claims: TokenClaims) -> Principal:
     """The person a verified access token names, if they are still active and their password
-    has not changed since it was issued: read on every request, in the transaction scoped to
-    their agency (`driver`: its asyncpg connection), so a change holds at the next request."""
-    row = await driver.fetchrow(_USER_SQL, claims.agency_id, claims.user_id)
+    has not changed since it was issued (`row`: their role and `tokens_valid_after`, read on
+    every request in the transaction scoped to their agency, so a change holds at the next
+    request)."""
     if row is None:
         raise _unauthenticated(InvalidToken("The user is unknown or deactivated."))
     valid_after = row["tokens_valid_after"]

@@ -4,9 +4,9 @@ the commonest write an agency front-end or an ATS sync sends (issue 11).
 As with `FastRecordReads`, it is the same request, not a second implementation of one: the
 body is parsed as FastAPI parses it (`json.loads`) and validated by the route's own create
 schema; the token read by `read_access_token`, the quota counted by `count_request` on the
-request's connection before its transaction, the person checked by `person_principal` under
-`set_tenant`, the record written by `RecordService.create` (the domain's `check`, the
-external id, the event) in one session and transaction, problems rendered by
+request's connection before its transaction, the transaction scoped to the agency and the
+person checked by `enter_as_person`, the record written by `RecordService.create` (the domain's
+`check`, the external id, the event) in one session and transaction, problems rendered by
 `problem_response`, and the answer made by the route's response schema with the route's
 201, `Location` and `ETag`. What it saves is FastAPI's route matching, dependency solving and
 response validation: about half of a create's CPU (bench/http.py).
@@ -28,8 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.auth import before_begin, count_request, person_principal
-from app.core.db import driver_connection, set_tenant
+from app.core.auth import before_begin, count_request, enter_as_person
 from app.core.errors import Problem, problem_response
 from app.core.etag import etag_of
 from app.core.fast_reads import ListRoute, person_claims
@@ -96,10 +95,7 @@ class FastRecordCreates:
                 # Counted before the database transaction begins, as the route counts it: a
                 # refusal still counts.
                 await count_request(request, state.clock, claims, await before_begin(session))
-                await set_tenant(session, claims.agency_id)
-                principal = await person_principal(
-                    await driver_connection(session), request, claims
-                )
+                principal = await enter_as_person(session, request, claims)
                 record = await route.service.create(session, principal, state.clock, data)
                 shown = route.read.model_validate(record)
                 version, record_id = record.version, record.id

@@ -3,12 +3,13 @@ answered without FastAPI's per-request machinery: the commonest requests an agen
 sends (issue 11).
 
 It is the same request, not a second implementation of one: the token is read by
-`read_access_token`, the quota counted by `rate_limits.hit`, the person checked by
-`person_principal`, the rows read by `RecordService.read_row` / `read_page` under `set_config`
-in one transaction (both walls: the statement's own agency filter and forced RLS), problems
-rendered by `problem_response`, and the body serialised by the route's own response schema. What it
-saves is FastAPI's route matching, dependency solving and response validation, and
-SQLAlchemy's session: about 70% of the request's CPU (bench/http.py).
+`read_access_token`, the quota counted by `rate_limits.hit`, the transaction scoped to the
+agency (`set_config` with a bound parameter) and the person checked by `enter_as_person_on`,
+the rows read by `RecordService.read_row` / `read_page` in that transaction (both walls: the
+statement's own agency filter and forced RLS), problems rendered by `problem_response`, and the
+body serialised by the route's own response schema. What it saves is FastAPI's route matching,
+dependency solving and response validation, and SQLAlchemy's session: about 70% of the
+request's CPU (bench/http.py).
 
 Anything else (an API key, On-Behalf-Of, a token that is not a valid one, an id not in canonical
 form, a list with filters or a `limit`/`cursor` the route would refuse, another method) goes on
@@ -28,8 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.auth import count_request, person_principal
-from app.core.db import SET_TENANT_SQL
+from app.core.auth import count_request, enter_as_person_on
 from app.core.errors import InvalidCursor, Problem, problem_response
 from app.core.etag import etag_of
 from app.core.pagination import (
@@ -164,8 +164,7 @@ class FastRecordReads:
                 # route counts it on a connection of its own: a refusal still counts.
                 await count_request(request, state.clock, claims, driver)
                 async with driver.transaction():
-                    await driver.execute(SET_TENANT_SQL, str(claims.agency_id))
-                    principal = await person_principal(driver, request, claims)
+                    principal = await enter_as_person_on(driver, request, claims)
                     if isinstance(wanted, UUID):
                         shown, version = await read.service.read_row(driver, principal, wanted)
                     else:
