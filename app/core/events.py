@@ -102,9 +102,13 @@ async def append_event(
     the unit of work at the next flush (the create path's event: about a tenth of its CPU).
     What the session holds unwritten is flushed first, so events keep the order they were
     recorded in."""
-    values = _event_values(principal, clock, event_type, object_id, snapshot, application_id, data)
+    # The snapshot straight to JSON text (what the jsonb parameter takes), not via a dict.
+    as_json = (
+        snapshot.model_dump_json() if isinstance(snapshot, BaseModel) else json.dumps(snapshot)
+    )
+    values = _event_values(principal, clock, event_type, object_id, {}, application_id, data)
     values["id"] = new_row_id(Event.__tablename__)
-    values["data"], values["snapshot"] = json.dumps(data), json.dumps(values["snapshot"])
+    values["data"], values["snapshot"] = json.dumps(data), as_json
     if session.new or session.dirty or session.deleted:
         await session.flush()
     driver = await driver_connection(session)

@@ -96,8 +96,9 @@ class FastRecordCreates:
                 # refusal still counts.
                 await count_request(request, state.clock, claims, await before_begin(session))
                 principal = await enter_as_person(session, request, claims)
-                record = await route.service.create(session, principal, state.clock, data)
-                shown = route.read.model_validate(record)
+                record, shown = await route.service.create_shown(
+                    session, principal, state.clock, data
+                )
                 version, record_id = record.version, record.id
         except Problem as problem:
             return problem_response(request, problem)

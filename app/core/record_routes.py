@@ -56,10 +56,10 @@ def add_record_routes(
         idem: IdempotencyDep,
         response: Response,
     ) -> Any:
-        record = await service.create(session, principal, clock, data)
+        record, shown = await service.create_shown(session, principal, clock, data)
         return await idem.respond(
             response,
-            read.model_validate(record),
+            shown,
             status_code=status.HTTP_201_CREATED,
             location=f"{path}/{record.id}",
             etag=etag_of(record.version),

@@ -289,6 +289,19 @@ class RecordService(Generic[ModelT]):
         data: BaseModel,
         **fixed: Any,
     ) -> ModelT:
+        record, _shown = await self.create_shown(session, principal, clock, data, **fixed)
+        return record
+
+    async def create_shown(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        data: BaseModel,
+        **fixed: Any,
+    ) -> tuple[ModelT, BaseModel]:
+        """`create`, and the new record as `GET` answers it (its event's snapshot, and what a
+        `POST` answers)."""
         values = {**data.model_dump(), **fixed}
         await self.check(session, principal, values, None)
         values = self._columns(values)
@@ -306,16 +319,17 @@ class RecordService(Generic[ModelT]):
         except IntegrityError as exc:
             raise self._unique_problem(exc) from exc
         await self.write_extra(session, principal, record, data, creating=True)
+        shown = self.read.model_validate(record)
         await append_event(
             session,
             principal,
             clock,
             f"{self.label}.created",
             record.id,
-            snapshot=self.read.model_validate(record),
+            snapshot=shown,
             application_id=self.application_of(record),
         )
-        return record
+        return record, shown
 
     async def update(
         self,
