@@ -15,8 +15,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from fastapi import FastAPI
-from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,12 +27,13 @@ from app.core.record_routes import RECORD_CREATES
 from app.models import Event
 from tests.support.lanes import (
     LIMIT,
+    Lanes,
+    counted_lanes,
     early_in_a_minute,
     fresh_token,
     headers_alike,
     problems_alike,
     swapped_body,
-    twin_apps,
 )
 from tests.support.records import (
     make_application,
@@ -49,29 +48,6 @@ from tests.support.tenants import Tenant, make_tenant, new_client
 Json = dict[str, Any]
 
 
-class Lanes:
-    """The served app and its route-only twin, with a count of the fast lane's answers."""
-
-    def __init__(self, served: FastAPI, route_only: FastAPI) -> None:
-        self.served, self.route_only = served, route_only
-        self.fast_answers = 0
-        self.taken: list[bool] = []
-        """For each `both`: whether the fast lane answered its first request."""
-
-    async def both(
-        self, path: str, credential: str, bodies: tuple[bytes, bytes], **headers: str
-    ) -> tuple[Response, Response]:
-        """`POST path` with the first body through the fast lane's app, then with the second
-        through the route alone."""
-        headers = {"Content-Type": "application/json", **headers}
-        answers, before = [], self.fast_answers
-        for app, body in zip((self.served, self.route_only), bodies, strict=True):
-            async with new_client(app, credential) as client:
-                answers.append(await client.post(path, content=body, headers=headers))
-        self.taken.append(self.fast_answers > before)
-        return answers[0], answers[1]
-
-
 @pytest.fixture
 async def lanes(
     engine: AsyncEngine,
@@ -79,15 +55,7 @@ async def lanes(
     database_urls: DatabaseUrls,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Lanes:
-    lanes = Lanes(*twin_apps(engine, clock, database_urls, FastRecordCreates))
-    answer = FastRecordCreates._answer
-
-    async def counted(self: FastRecordCreates, *args: Any) -> Any:
-        lanes.fast_answers += 1
-        return await answer(self, *args)
-
-    monkeypatch.setattr(FastRecordCreates, "_answer", counted)
-    return lanes
+    return counted_lanes(engine, clock, database_urls, FastRecordCreates, monkeypatch)
 
 
 @pytest.fixture
@@ -198,7 +166,7 @@ async def test_a_record_is_created_alike_through_the_fast_lane(
 ) -> None:
     bodies = (await BODIES[path](tenant), await BODIES[path](tenant))
     token = await fresh_token(tenant)
-    fast, route = await lanes.both(path, token, (_encoded(bodies[0]), _encoded(bodies[1])))
+    fast, route = await lanes.both_posted(path, token, (_encoded(bodies[0]), _encoded(bodies[1])))
     assert (fast.status_code, route.status_code) == (201, 201), (fast.text, route.text)
     assert lanes.taken == [True]
     made, routed = fast.json(), route.json()
@@ -243,7 +211,7 @@ async def test_problems_the_rules_raise_are_alike(
         ("/v1/vacancies", {"client_id": taken["id"], "title": "Analyst"}, "reference-not-found"),
     ]
     for path, body, slug in cases:
-        fast, route = await lanes.both(path, token, (_encoded(body), _encoded(body)))
+        fast, route = await lanes.both_posted(path, token, (_encoded(body), _encoded(body)))
         assert fast.json()["type"].endswith(f"/{slug}"), fast.text
         problems_alike(fast, route)
     assert lanes.taken == [True] * len(cases)
@@ -252,7 +220,9 @@ async def test_problems_the_rules_raise_are_alike(
 async def test_a_duplicate_application_is_the_same_409(lanes: Lanes, tenant: Tenant) -> None:
     first = await make_application(tenant)
     body = _encoded({"candidate_id": first["candidate_id"], "vacancy_id": first["vacancy_id"]})
-    fast, route = await lanes.both("/v1/applications", await fresh_token(tenant), (body, body))
+    fast, route = await lanes.both_posted(
+        "/v1/applications", await fresh_token(tenant), (body, body)
+    )
     assert fast.status_code == 409
     problems_alike(fast, route)
     assert lanes.taken == [True]
@@ -264,13 +234,13 @@ async def test_a_deactivated_user_is_refused_alike_at_the_next_request(
     user = await tenant.add_user("consultant")
     token = await fresh_token(tenant, user)
     body = _encoded(await _candidate(tenant))
-    assert (await lanes.both("/v1/candidates", token, (body, body)))[0].status_code == 201
+    assert (await lanes.both_posted("/v1/candidates", token, (body, body)))[0].status_code == 201
     _, etag = await read(tenant.admin, f"/v1/users/{user['id']}")
     changed = await tenant.admin.patch(
         f"/v1/users/{user['id']}", json={"active": False}, headers={"If-Match": etag}
     )
     assert changed.status_code == 200
-    fast, route = await lanes.both("/v1/candidates", token, (body, body))
+    fast, route = await lanes.both_posted("/v1/candidates", token, (body, body))
     assert fast.status_code == 401
     assert fast.json()["detail"] == "The user is unknown or deactivated."
     problems_alike(fast, route)
@@ -283,9 +253,9 @@ async def test_over_the_quota_is_the_same_429_and_nothing_is_written(
     token = await fresh_token(tenant)
     body = _encoded({"name": "Quota Client"})
     for _ in range(LIMIT // 2):
-        fast, route = await lanes.both("/v1/clients", token, (body, body))
+        fast, route = await lanes.both_posted("/v1/clients", token, (body, body))
         assert (fast.status_code, route.status_code) == (201, 201)
-    fast, route = await lanes.both("/v1/clients", token, (body, body))
+    fast, route = await lanes.both_posted("/v1/clients", token, (body, body))
     assert fast.status_code == 429
     problems_alike(fast, route)
     for header in ("retry-after", "ratelimit", "ratelimit-policy"):
@@ -316,7 +286,7 @@ async def test_what_the_fast_lane_does_not_take_goes_to_the_route(
         ("/v1/referees", token, good, {}),  # no such list route
     ]
     for path, credential, body, headers in cases:
-        fast, route = await lanes.both(path, credential, (body, body), **headers)
+        fast, route = await lanes.both_posted(path, credential, (body, body), **headers)
         assert fast.status_code == route.status_code, (path, headers, fast.text)
         if fast.status_code == 201:
             assert fast.json().keys() == route.json().keys()
@@ -324,7 +294,7 @@ async def test_what_the_fast_lane_does_not_take_goes_to_the_route(
             problems_alike(fast, route)
     assert lanes.taken == [False] * len(cases)
     # …and with none of that, the fast lane answers.
-    assert (await lanes.both("/v1/candidates", token, (good, good)))[0].status_code == 201
+    assert (await lanes.both_posted("/v1/candidates", token, (good, good)))[0].status_code == 201
     assert lanes.taken[-1]
 
 
@@ -350,7 +320,7 @@ async def test_the_access_line_names_the_route_and_the_caller(
     token = await fresh_token(tenant)
     body = _encoded({"name": "Logged Client"})
     capfd.readouterr()
-    fast, route = await lanes.both("/v1/clients", token, (body, body))
+    fast, route = await lanes.both_posted("/v1/clients", token, (body, body))
     logged = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
     lines = [line for line in logged if line["event"] == "request"]
     assert [line["request_id"] for line in lines] == [

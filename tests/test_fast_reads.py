@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,11 +20,12 @@ from app.core.provision import DatabaseUrls
 from app.core.record_routes import RECORD_READS
 from tests.support.lanes import (
     LIMIT,
+    Lanes,
+    counted_lanes,
     early_in_a_minute,
     fresh_token,
     headers_alike,
     problems_alike,
-    twin_apps,
 )
 from tests.support.records import (
     make_application,
@@ -40,22 +40,6 @@ from tests.support.records import (
 from tests.support.tenants import Tenant, make_tenant, new_client
 
 
-class Lanes:
-    """The served app and its route-only twin, with a count of the fast lane's answers."""
-
-    def __init__(self, served: FastAPI, route_only: FastAPI) -> None:
-        self.served, self.route_only = served, route_only
-        self.fast_answers = 0
-
-    async def both(self, path: str, credential: str, **headers: str) -> tuple[Response, Response]:
-        """`GET path` through the fast lane's app, then through the route alone."""
-        answers = []
-        for app in (self.served, self.route_only):
-            async with new_client(app, credential) as client:
-                answers.append(await client.get(path, headers=headers))
-        return answers[0], answers[1]
-
-
 @pytest.fixture
 async def lanes(
     engine: AsyncEngine,
@@ -63,15 +47,7 @@ async def lanes(
     database_urls: DatabaseUrls,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Lanes:
-    lanes = Lanes(*twin_apps(engine, clock, database_urls, FastRecordReads))
-    answer = FastRecordReads._answer
-
-    async def counted(self: FastRecordReads, *args: Any) -> Any:
-        lanes.fast_answers += 1
-        return await answer(self, *args)
-
-    monkeypatch.setattr(FastRecordReads, "_answer", counted)
-    return lanes
+    return counted_lanes(engine, clock, database_urls, FastRecordReads, monkeypatch)
 
 
 @pytest.fixture

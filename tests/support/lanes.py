@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 from typing import Any, cast
 
+import pytest
 from fastapi import FastAPI
 from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +22,64 @@ LIMIT = 30
 PER_ANSWER = {"x-request-id", "date"}
 """Headers that differ between any two answers: the request's own id, the time."""
 _REMAINING = re.compile(r";r=(\d+);")
+
+
+class Lanes:
+    """The served app and its route-only twin, with a count of the fast lane's answers."""
+
+    def __init__(self, served: FastAPI, route_only: FastAPI) -> None:
+        self.served, self.route_only = served, route_only
+        self.fast_answers = 0
+        self.taken: list[bool] = []
+        """For each question: whether the fast lane answered its first asking."""
+
+    async def both(self, path: str, credential: str, **headers: str) -> tuple[Response, Response]:
+        """`GET path` through the fast lane's app, then through the route alone."""
+        return await self._ask("GET", path, credential, (b"", b""), headers)
+
+    async def both_posted(
+        self, path: str, credential: str, bodies: tuple[bytes, bytes], **headers: str
+    ) -> tuple[Response, Response]:
+        """`POST path` with the first body through the fast lane's app, then with the second
+        through the route alone (JSON unless `headers` say otherwise)."""
+        headers = {"Content-Type": "application/json", **headers}
+        return await self._ask("POST", path, credential, bodies, headers)
+
+    async def _ask(
+        self,
+        method: str,
+        path: str,
+        credential: str,
+        bodies: tuple[bytes, bytes],
+        headers: dict[str, str],
+    ) -> tuple[Response, Response]:
+        answers, before = [], self.fast_answers
+        for app, body in zip((self.served, self.route_only), bodies, strict=True):
+            async with new_client(app, credential) as client:
+                answers.append(
+                    await client.request(method, path, content=body or None, headers=headers)
+                )
+        self.taken.append(self.fast_answers > before)
+        return answers[0], answers[1]
+
+
+def counted_lanes(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    urls: DatabaseUrls,
+    lane: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Lanes:
+    """`Lanes` for the middleware class `lane`, counting the answers its `_answer` gives."""
+    lanes = Lanes(*twin_apps(engine, clock, urls, lane))
+    answer = lane._answer
+
+    async def counted(self: Any, *args: Any) -> Any:
+        lanes.fast_answers += 1
+        return await answer(self, *args)
+
+    monkeypatch.setattr(lane, "_answer", counted)
+    return lanes
 
 
 def twin_apps(
