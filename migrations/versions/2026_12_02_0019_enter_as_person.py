@@ -9,7 +9,8 @@ parameter) and then reads whether they are still active and since when their tok
 round trips; `app_enter_as_person` makes them one, in that order (plpgsql runs its statements in
 sequence, so the lookup runs under row-level security already scoped to the agency). SECURITY
 INVOKER: it runs with the caller's rights, under the caller's row-level security, and can do
-nothing the caller could not do with the two statements.
+nothing the caller could not do with the two statements. Its search path is fixed, like the
+other functions': a caller's own path cannot substitute another `app_user` or `set_config`.
 """
 
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ def upgrade() -> None:
         """
         CREATE FUNCTION app_enter_as_person(agency uuid, person uuid)
         RETURNS TABLE (role varchar, tokens_valid_after timestamptz)
-        LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+        LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, public
         AS $$
         BEGIN
             PERFORM set_config('app.agency_id', agency::text, true);
