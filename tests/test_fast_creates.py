@@ -283,6 +283,8 @@ async def test_what_the_fast_lane_does_not_take_goes_to_the_route(
         ("/v1/candidates", token, _encoded({"first_name": "Amara"}), {}),  # fields missing
         ("/v1/candidates", token, _encoded({**json.loads(good), "email": "nope"}), {}),
         ("/v1/candidates", token, "ü".encode("latin-1"), {}),  # not UTF-8
+        ("/v1/candidates", token, b"[" * 100_000, {}),  # nested deeper than the parser goes
+        ("/v1/candidates", token, b'{"a":' * 50_000, {}),
         ("/v1/referees", token, good, {}),  # no such list route
     ]
     for path, credential, body, headers in cases:

@@ -129,3 +129,5 @@ def _validated(schema: type[BaseModel], body: bytes) -> BaseModel | None:
         return schema.model_validate(json.loads(body))
     except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError among them
         return None
+    except RecursionError:  # nested deeper than the parser goes: the route answers 400
+        return None
