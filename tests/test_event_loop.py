@@ -3,6 +3,7 @@ template rendering run in threads, so while logins are being checked or a costly
 being rendered, the loop keeps answering `/healthz` and other requests at once."""
 
 import asyncio
+import gc
 import secrets
 import time
 from collections.abc import Awaitable, Iterator
@@ -58,17 +59,26 @@ async def _poll_health(client: AsyncClient, stop: asyncio.Event) -> float:
 
 async def watching(app: FastAPI, work: Awaitable[T]) -> tuple[T, Watch]:
     """Run `work` while one task measures the loop's lag and another calls `/healthz`. Warm the
-    path first: a route's first answer builds its schemas on the loop (a second, at times)."""
+    path first: a route's first answer builds its schemas on the loop (a second, at times).
+
+    The test process's own garbage collector is held off meanwhile: a full collection of the
+    whole suite's heap (half a second at times) would be charged to the app. A served app
+    freezes its start-up heap instead (`freeze_what_start_up_made`)."""
     stop = asyncio.Event()
-    async with new_client(app) as probe:
-        lag = asyncio.create_task(_watch_loop(stop))
-        health = asyncio.create_task(_poll_health(probe, stop))
-        await asyncio.sleep(0.05)
-        try:
-            result = await work
-        finally:
-            stop.set()
-        return result, Watch(await lag, await health)
+    gc.collect()
+    gc.disable()
+    try:
+        async with new_client(app) as probe:
+            lag = asyncio.create_task(_watch_loop(stop))
+            health = asyncio.create_task(_poll_health(probe, stop))
+            await asyncio.sleep(0.05)
+            try:
+                result = await work
+            finally:
+                stop.set()
+            return result, Watch(await lag, await health)
+    finally:
+        gc.enable()
 
 
 @pytest.fixture

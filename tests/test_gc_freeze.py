@@ -17,7 +17,8 @@ from tests.conftest import JWT_SECRET
 def unfrozen() -> Iterator[None]:
     gc.unfreeze()
     yield
-    gc.unfreeze()  # the test process keeps collecting what its apps leave behind
+    gc.unfreeze()  # the test process keeps collecting what its apps leave behind…
+    gc.collect()  # …and pays for the full collection that follows now, not in a later test
 
 
 def _settings(urls: DatabaseUrls) -> Settings:
