@@ -71,11 +71,14 @@ def choose(driver: WebDriver, choice_id: str) -> None:
 
 
 def submit(driver: WebDriver, action: str, value: str | None = None) -> None:
-    """Press the form's button and wait for the page to say it was sent."""
+    """Press the form's button and wait for the next page to say it was sent (the page before
+    may show a banner too: first wait for it to go)."""
     selector = f"form[action$='/{action}'] button[type='submit']"
     if value is not None:
         selector += f"[value='{value}']"
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
     WebDriverWait(driver, 15).until(
         expected_conditions.presence_of_element_located((By.ID, "sent-banner"))
     )

@@ -169,6 +169,29 @@ async def test_racing_patches_with_the_same_etag_have_one_winner(agency_a: Tenan
     assert final_etag == winner.headers["etag"] != etag
 
 
+async def test_racing_creates_with_one_external_id_make_one_and_refuse_the_rest(
+    agency_a: Tenant,
+) -> None:
+    """Four `POST`s carrying the same new `external_id` at once, from a person (the fast lane)
+    and from an API key (the route): all pass the lookup before any commits, the unique index
+    lets one through, and the others are 409 `external-id-taken`, never a 500."""
+    integration = await agency_a.integration()
+    for client in (agency_a.admin, integration, agency_a.admin):
+        body = {**candidate_body(), "external_id": f"ats-{secrets.token_hex(6)}"}
+        answers = await asyncio.gather(
+            *(client.post("/v1/candidates", json=body) for _ in range(4))
+        )
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [201, 409, 409, 409], [answer.text for answer in answers]
+        for answer in answers:
+            if answer.status_code == 409:
+                assert_problem(answer, 409, "external-id-taken")
+        listed = await agency_a.admin.get(
+            "/v1/candidates", params={"external_id": body["external_id"]}
+        )
+        assert len(listed.json()["items"]) == 1
+
+
 async def test_racing_upserts_by_one_new_external_id_make_one_candidate(
     agency_a: Tenant,
 ) -> None:
