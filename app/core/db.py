@@ -4,9 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -58,6 +62,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
+_DRIVER_USED = "afterview.driver_used"
+"""`session.info` key: the connection `driver_connection` handed out statements under."""
+
 _SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :agency_id, true)")
 SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', $1, true)"
 """`set_tenant` for a bare asyncpg connection in a transaction (the value bound as $1)."""
@@ -76,8 +83,59 @@ async def driver_connection(session: AsyncSession) -> Any:
     request runs (they skip SQLAlchemy's statement machinery). Call it only once the
     transaction has begun (after `set_tenant`): a statement sent before would run outside it."""
     connection = await session.connection()
+    session.info[_DRIVER_USED] = connection  # see `request_transaction`
     raw = await connection.get_raw_connection()
     return raw.driver_connection
+
+
+_CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    # The driver's own bookkeeping of a connection an earlier failure left mid-operation.
+    asyncpg.exceptions.InternalClientError,
+    PoolTimeout,
+)
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """A connection that failed or broke, rather than a query PostgreSQL refused."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (OperationalError, InterfaceError)) and not _refused_by_server(exc):
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _CONNECTION_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _refused_by_server(exc: DBAPIError) -> bool:
+    """An error PostgreSQL answered (it has an SQLSTATE), as opposed to no answer at all."""
+    return getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None) is not None
+
+
+@asynccontextmanager
+async def request_transaction(
+    factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction for a request. When its connection broke (also under a
+    statement sent straight to the driver, which SQLAlchemy does not see fail), the connection
+    is discarded, never handed back to the pool for the next request to meet."""
+    async with factory() as session, session.begin():
+        try:
+            yield session
+        except BaseException as exc:
+            # Before the transaction ends and hands the connection back to the pool.
+            used: AsyncConnection | None = session.info.get(_DRIVER_USED)
+            if used is not None and lost_connection(exc):
+                await used.invalidate()
+            raise
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.clock import Clock
+from app.core.db import request_transaction
 from app.core.errors import StaleEtag
 from app.core.state import state_of
 
@@ -15,12 +16,11 @@ from app.core.state import state_of
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request, committed before the response is sent
     (so a failed commit is an error response, never a false success)."""
-    async with state_of(request.app).sessions() as session:
-        try:
-            async with session.begin():
-                yield session
-        except StaleDataError as exc:
-            raise StaleEtag("Someone else changed this object; read it again.") from exc
+    try:
+        async with request_transaction(state_of(request.app).sessions) as session:
+            yield session
+    except StaleDataError as exc:
+        raise StaleEtag("Someone else changed this object; read it again.") from exc
 
 
 async def _clock(request: Request) -> Clock:

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.auth import before_begin, count_request, enter_as_person
+from app.core.db import request_transaction
 from app.core.errors import Problem, problem_response
 from app.core.etag import etag_of
 from app.core.fast_reads import ListRoute, person_claims
@@ -91,7 +92,7 @@ class FastRecordCreates:
     ) -> Response:
         state = state_of(request.app)
         try:
-            async with state.sessions() as session, session.begin():
+            async with request_transaction(state.sessions) as session:
                 # Counted before the database transaction begins, as the route counts it: a
                 # refusal still counts.
                 await count_request(request, state.clock, claims, await before_begin(session))

@@ -11,14 +11,12 @@ them (one ASGI middleware, so nothing is buffered or parsed twice):
 import re
 from typing import Any
 
-import asyncpg
 import structlog
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.db import lost_connection
 from app.core.errors import (
     InternalError,
     PayloadTooLarge,
@@ -35,13 +33,6 @@ NUL_MESSAGE = "must not contain NUL characters"
 _NUL_IN_URL = re.compile(rb"%00|\x00")
 # `\u0000` in JSON, unless its backslash is itself escaped (`\\u0000` is the text "\u0000").
 _NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
-_CONNECTION_ERRORS = (
-    OSError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError,
-    PoolTimeout,
-)
 
 
 class InputGuard:
@@ -118,7 +109,7 @@ class InputGuard:
 
 
 def _problem_for(exc: Exception, scope: Scope) -> Problem:
-    if _lost_database(exc):
+    if lost_connection(exc):
         log.warning("database_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
         problem: Problem = ServiceUnavailable("The database cannot be reached; try again shortly.")
         problem.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -127,27 +118,6 @@ def _problem_for(exc: Exception, scope: Scope) -> Problem:
 
     log.exception("unhandled_error", path=loggable_path(scope["path"]))
     return InternalError("Something went wrong on our side.")
-
-
-def _lost_database(exc: BaseException) -> bool:
-    """A connection that failed or broke, rather than a query PostgreSQL refused."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, (OperationalError, InterfaceError)) and not _refused_by_server(exc):
-        return True
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, _CONNECTION_ERRORS):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _refused_by_server(exc: DBAPIError) -> bool:
-    """An error PostgreSQL answered (it has an SQLSTATE), as opposed to no answer at all."""
-    return getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None) is not None
 
 
 def replay_body(body: bytes, receive: Receive) -> Receive:

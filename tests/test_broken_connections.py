@@ -1,0 +1,88 @@
+"""A pooled connection whose server process has gone (a restart, a killed backend, a network
+cut) is discarded when a request meets it, whichever road the request took: the fast lanes
+and the statements every request sends straight to the driver included. The request that met
+it answers 503 with Retry-After (never 500), and the next ones get fresh connections."""
+
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.clock import FixedClock
+from app.core.db import create_engine
+from app.core.provision import DatabaseUrls
+from app.core.settings import Settings
+from app.main import create_app
+from tests.conftest import JWT_SECRET, TestDatabase
+from tests.support.lanes import fresh_token
+from tests.support.records import make_candidate
+from tests.support.tenants import Tenant, make_tenant, new_client
+
+POOL = 3
+
+
+@pytest.fixture
+async def own_engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_urls.runtime, pool_size=POOL, max_overflow=0)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def tenant(
+    own_engine: AsyncEngine, clock: FixedClock, database_urls: DatabaseUrls
+) -> AsyncIterator[Tenant]:
+    settings = Settings(database_url=database_urls.runtime, public_url="http://afterview.test")
+    app = create_app(settings, engine=own_engine, jwt_secret=JWT_SECRET, clock=clock)
+    async with make_tenant(app, clock, "Broken Connection Agency") as made:
+        yield made
+
+
+async def _pooled_backends(engine: AsyncEngine) -> set[int]:
+    """The server processes behind every connection of the pool (all checked out at once)."""
+    connections = [await engine.connect() for _ in range(POOL)]
+    try:
+        return {int(await c.scalar(text("SELECT pg_backend_pid()")) or 0) for c in connections}
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+def _terminate(superuser_url: str, pids: set[int]) -> None:
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        for pid in pids:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+@pytest.mark.parametrize("road", ["fast read", "fast create", "route"])
+async def test_a_request_meeting_a_dead_connection_is_a_503_and_the_next_get_fresh_ones(
+    tenant: Tenant, own_engine: AsyncEngine, test_database: TestDatabase, road: str
+) -> None:
+    app: FastAPI = tenant.app
+    candidate = await make_candidate(tenant)
+    token = await fresh_token(tenant)
+    key = (await tenant.api_key())["key"]
+    killed = await _pooled_backends(own_engine)
+    assert len(killed) == POOL
+    _terminate(test_database.superuser_url, killed)
+
+    async def ask() -> int:
+        if road == "fast read":
+            async with new_client(app, token) as client:
+                return (await client.get(f"/v1/candidates/{candidate['id']}")).status_code
+        credential = token if road == "fast create" else key
+        async with new_client(app, credential) as client:
+            body = {"first_name": "Ada", "last_name": "Osei", "email": "ada@example.com"}
+            answer = await client.post("/v1/candidates", json=body)
+        if answer.status_code == 503:
+            assert answer.headers["retry-after"] == "5"
+        return answer.status_code
+
+    statuses = [await ask() for _ in range(POOL + 3)]
+    assert set(statuses) <= {200, 201, 503}, statuses
+    assert 503 in statuses[:POOL]  # the dead connections were met…
+    assert set(statuses[-3:]) <= {200, 201}, statuses  # …and replaced
+    assert not killed & await _pooled_backends(own_engine)
