@@ -5,6 +5,7 @@ it answers 503 with Retry-After (never 500), and the next ones get fresh connect
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import psycopg
 import pytest
 from fastapi import FastAPI
@@ -12,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FixedClock
-from app.core.db import create_engine
+from app.core.db import connection_to_discard, create_engine
+from app.core.errors import ValidationFailed
 from app.core.provision import DatabaseUrls
 from app.core.settings import Settings
 from app.main import create_app
@@ -86,3 +88,21 @@ async def test_a_request_meeting_a_dead_connection_is_a_503_and_the_next_get_fre
     assert 503 in statuses[:POOL]  # the dead connections were met…
     assert set(statuses[-3:]) <= {200, 201}, statuses  # …and replaced
     assert not killed & await _pooled_backends(own_engine)
+
+
+def _vet_an_unresolvable_host() -> None:
+    """As the webhook URL check does: the resolver's error becomes a 422, `from None`."""
+    try:
+        raise OSError("Name or service not known")
+    except OSError:
+        raise ValidationFailed("That host does not resolve.") from None
+
+
+def test_a_problem_answered_while_handling_a_network_error_keeps_its_connection() -> None:
+    """The request answered that 422, and its connection is sound (the OSError stays in the
+    problem's `__context__`). A connection error is not."""
+    with pytest.raises(ValidationFailed) as caught:
+        _vet_an_unresolvable_host()
+    assert isinstance(caught.value.__context__, OSError)
+    assert not connection_to_discard(caught.value)
+    assert connection_to_discard(asyncpg.exceptions.ConnectionDoesNotExistError("closed"))

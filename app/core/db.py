@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.core.errors import Problem
 from app.core.ids import AgencyId
 
 ASYNC_DRIVER = "asyncpg"
@@ -115,6 +116,13 @@ def lost_connection(exc: BaseException) -> bool:
     return False
 
 
+def connection_to_discard(exc: BaseException) -> bool:
+    """Whether the connection a request used must not go back to the pool: the request failed
+    because it broke. A problem the request answered (a 4xx, even one raised while handling a
+    network error of its own, such as an unresolvable webhook host) says nothing about it."""
+    return not isinstance(exc, Problem) and lost_connection(exc)
+
+
 def _refused_by_server(exc: DBAPIError) -> bool:
     """An error PostgreSQL answered (it has an SQLSTATE), as opposed to no answer at all."""
     return getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None) is not None
@@ -133,7 +141,7 @@ async def request_transaction(
         except BaseException as exc:
             # Before the transaction ends and hands the connection back to the pool.
             used: AsyncConnection | None = session.info.get(_DRIVER_USED)
-            if used is not None and lost_connection(exc):
+            if used is not None and connection_to_discard(exc):
                 await used.invalidate()
             raise
 

@@ -106,10 +106,10 @@ async def append_event(
     as_json = (
         snapshot.model_dump_json() if isinstance(snapshot, BaseModel) else json.dumps(snapshot)
     )
+    if session.new or session.dirty or session.deleted:  # first, so their ids come first
+        await session.flush()
     values = _event_values(principal, clock, event_type, object_id, {}, application_id, data)
     values["id"] = new_row_id(Event.__tablename__)
     values["data"], values["snapshot"] = json.dumps(data), as_json
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
     driver = await driver_connection(session)
     await driver.execute(_INSERT_EVENT_SQL, *(values[name] for name in _EVENT_COLUMNS))

@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.auth import count_request, enter_as_person_on
-from app.core.db import lost_connection
+from app.core.db import connection_to_discard
 from app.core.errors import InvalidCursor, Problem, problem_response
 from app.core.etag import etag_of
 from app.core.pagination import (
@@ -172,7 +172,7 @@ class FastRecordReads:
                         else:
                             rows, cursor = await read.service.read_page(driver, principal, wanted)
                 except BaseException as exc:
-                    if lost_connection(exc):  # never back to the pool for the next request
+                    if connection_to_discard(exc):  # never back to the pool for the next request
                         await connection.invalidate()
                     raise
         except Problem as problem:

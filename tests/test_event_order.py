@@ -1,0 +1,34 @@
+"""Events keep the order they were recorded in within a transaction, whichever way each was
+written: `record_event` (by the unit of work at the next flush) or `append_event` (at once,
+in one statement; it flushes what is pending first, so earlier events get the earlier ids)."""
+
+from sqlalchemy import select
+
+from app.core.auth import worker_principal
+from app.core.clock import FixedClock
+from app.core.db import set_tenant, tenant_transaction
+from app.core.events import append_event, record_event
+from app.core.ids import AgencyId, new_id
+from app.models import Event
+from tests.support.tenants import Tenant
+
+
+async def test_a_pending_event_stays_before_one_appended_after_it(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    agency = AgencyId(agency_a.agency_id)
+    principal = worker_principal(agency)
+    objects = [new_id() for _ in range(3)]
+    sessions = agency_a.app.state.sessions
+    async with tenant_transaction(sessions, agency) as session:
+        record_event(session, principal, clock, "candidate.updated", objects[0], snapshot={})
+        await append_event(session, principal, clock, "candidate.updated", objects[1], snapshot={})
+        record_event(session, principal, clock, "candidate.updated", objects[2], snapshot={})
+    async with sessions() as session, session.begin():
+        await set_tenant(session, agency)
+        stored = await session.scalars(
+            select(Event.object_id)
+            .where(Event.object_id.in_(objects))
+            .order_by(Event.txid, Event.id)
+        )
+        assert stored.all() == objects
