@@ -1,6 +1,8 @@
 """Webhooks end to end: endpoints over HTTP, deliveries by a worker on the test's clock to a real
 receiver on loopback that verifies each one with the `standardwebhooks` package."""
 
+import atexit
+import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,8 +48,10 @@ async def deliveries(api: AsyncClient, endpoint_id: str) -> list[Json]:
 
 
 async def worker_for(agency: Tenant, clock: FixedClock) -> Worker:
-    """A worker on the test's clock (its mail goes to a folder nobody reads)."""
+    """A worker on the test's clock (its mail goes to a folder nobody reads, removed when the
+    test process ends)."""
     mailbox = Path(tempfile.mkdtemp(prefix="afterview-mail-"))
+    atexit.register(shutil.rmtree, mailbox, ignore_errors=True)
     return make_worker(agency.app, clock, MailboxTransport(mailbox))
 
 
