@@ -67,8 +67,6 @@ _DRIVER_USED = "afterview.driver_used"
 """`session.info` key: the connection `driver_connection` handed out statements under."""
 
 _SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :agency_id, true)")
-SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', $1, true)"
-"""`set_tenant` for a bare asyncpg connection in a transaction (the value bound as $1)."""
 
 
 async def set_tenant(session: AsyncSession, agency_id: AgencyId) -> None:
