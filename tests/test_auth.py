@@ -290,3 +290,19 @@ def test_production_hashing_uses_argon2id_with_the_rfc_9106_low_memory_profile()
     assert PRODUCTION_HASHER.memory_cost == RFC_9106_LOW_MEMORY.memory_cost
     assert PRODUCTION_HASHER.parallelism == RFC_9106_LOW_MEMORY.parallelism
     assert PRODUCTION_HASHER.hash("a password").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_a_missing_user_is_verified_at_the_hashers_own_cost() -> None:
+    """The stored dummy hash has the production parameters (a missing user costs a production
+    verify, with no hash made at start-up); another hasher (the suite's) gets one of its own."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    from app.core import security
+
+    production = security._dummy_hash(security.PRODUCTION_HASHER)
+    assert not security.PRODUCTION_HASHER.check_needs_rehash(production)
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    made = security._dummy_hash(cheap)
+    assert extract_parameters(made) == extract_parameters(cheap.hash("x"))
+    assert security._dummy_hash(cheap) == made
+    assert security.verify_password(None, "anything") is False

@@ -28,8 +28,27 @@ CLOCK_SKEW = timedelta(seconds=60)
 
 PRODUCTION_HASHER = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
 _hasher = PRODUCTION_HASHER
-# Verified against when no user matches, so a missing user costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+_PRODUCTION_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$Ta5CCHEdrczgNS42R7WSxw"
+    "$RQXnT5aZyynNuJ/noV804jvzJcTkvRPEgTNlA/Z6kDE"
+)
+"""The argon2id hash of a random password that was thrown away, at the production parameters:
+verified against when no user matches, so a missing user costs as long as a wrong password. It
+need not be secret (a match still says False); as a constant, no process pays a hash at start."""
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """`_PRODUCTION_DUMMY_HASH`, or, for a hasher with other parameters, one made at its cost."""
+    if not hasher.check_needs_rehash(_PRODUCTION_DUMMY_HASH):
+        return _PRODUCTION_DUMMY_HASH
+    return _made_dummy_hash(hasher)
+
+
+@lru_cache(maxsize=2)
+def _made_dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 HASHING_THREADS = max(1, (os.cpu_count() or 1) - 1)
@@ -61,7 +80,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """Blocks like `hash_password`. With no hash, verifies against a dummy one and says False:
     a missing user costs as long as a wrong password."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        hashed = password_hash or _dummy_hash(_hasher)
+        return _hasher.verify(hashed, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
