@@ -240,10 +240,10 @@ def public_url_of(settings: Settings, host: str, port: int) -> str:
 
 def check_mail(settings: Settings) -> str:
     """Where mail will go, or exit with a one-line reason."""
-    from app.delivery.runner import MailNotConfigured, check_worker_settings
+    from app.delivery.mail_settings import MailNotConfigured, check_mail_settings
 
     try:
-        return check_worker_settings(settings)
+        return check_mail_settings(settings)
     except MailNotConfigured as exc:
         raise fail(f"refusing to start the worker: {exc}") from None
 
@@ -307,7 +307,7 @@ def run_uvicorn(
 ) -> None:
     import uvicorn
 
-    from app.delivery.runner import mailbox_dir
+    from app.delivery.mail_settings import mailbox_dir
     from app.main import create_app
 
     options: dict[str, Any] = {

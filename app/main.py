@@ -219,10 +219,11 @@ async def _background_worker(
     if not enabled:
         yield
         return
-    from app.delivery.runner import check_worker_settings, run_worker
+    from app.delivery.mail_settings import check_mail_settings
+    from app.delivery.runner import run_worker
 
     assert settings.database_url is not None and settings.public_url is not None
-    check_worker_settings(settings)  # refuse to start rather than run without a worker
+    check_mail_settings(settings)  # refuse to start rather than run without a worker
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_worker(settings, settings.database_url, app.state.jwt_secret, settings.public_url, stop)

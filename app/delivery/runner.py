@@ -2,61 +2,16 @@
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, session_factory, to_libpq_url
 from app.core.settings import Settings
-from app.delivery.mail import Mailbox, MailboxTransport, SmtpConfig, SmtpTransport, Transport
+from app.delivery.mail_settings import default_sender, transport_for
 from app.delivery.outbox import RetryPolicy
 from app.delivery.webhooks import WebhookPolicy
 from app.delivery.worker import Worker, WorkerOptions
 from app.feedback.links import FeedbackLinks
 from app.webhooks.secrets import WebhookSecrets
-
-LOCAL_SENDER = Mailbox("Afterview", "afterview@localhost")
-
-
-class MailNotConfigured(RuntimeError):
-    """The worker has nowhere to send mail, or no sender to send it as."""
-
-
-def mailbox_dir(settings: Settings) -> Path | None:
-    """Where `.eml` files go when there is no SMTP: the setting, or the embedded data dir."""
-    if settings.smtp_url is not None:
-        return None
-    if settings.mailbox_dir is not None:
-        return settings.mailbox_dir.resolve()
-    return (settings.data_dir / "mailbox").resolve() if settings.embedded else None
-
-
-def transport_for(settings: Settings) -> Transport:
-    if settings.smtp_url is not None:
-        try:
-            config = SmtpConfig.from_url(settings.smtp_url.get_secret_value())
-        except ValueError as exc:
-            raise MailNotConfigured(f"AFTERVIEW_SMTP_URL: {exc}") from None
-        return SmtpTransport(config, max_connections=settings.worker_concurrency)
-    directory = mailbox_dir(settings)
-    if directory is None:
-        raise MailNotConfigured(
-            "set AFTERVIEW_SMTP_URL to send mail, or AFTERVIEW_MAILBOX_DIR to write .eml files"
-        )
-    return MailboxTransport(directory)
-
-
-def default_sender(settings: Settings) -> Mailbox:
-    """From, for agencies without a sender_email. With real SMTP it must be set explicitly."""
-    if settings.mail_from:
-        try:
-            return Mailbox.parse(settings.mail_from)
-        except ValueError as exc:
-            raise MailNotConfigured(f"AFTERVIEW_MAIL_FROM: {exc}") from None
-    if settings.smtp_url is not None:
-        raise MailNotConfigured(
-            "set AFTERVIEW_MAIL_FROM: the sender for agencies without a sender_email"
-        )
-    return LOCAL_SENDER
 
 
 def worker_options(settings: Settings, jwt_secret: str | None = None) -> WorkerOptions:
@@ -81,12 +36,6 @@ def worker_options(settings: Settings, jwt_secret: str | None = None) -> WorkerO
         event_retention=timedelta(days=settings.event_retention_days),
         webhook_policy=hooks,
     )
-
-
-def check_worker_settings(settings: Settings) -> str:
-    """Raise MailNotConfigured with a one-line reason, or describe where mail will go."""
-    worker_options(settings)
-    return transport_for(settings).describe()
 
 
 async def run_worker(
