@@ -16,7 +16,7 @@ from app.delivery.mail import MailboxTransport
 from app.delivery.worker import Worker
 from tests.support.delivery import make_worker, outbox_rows
 from tests.support.problems import assert_problem
-from tests.support.receiver import Receiver, webhook_receiver
+from tests.support.receiver import Receiver, self_signed_certificate, webhook_receiver
 from tests.support.records import make_candidate
 from tests.support.tenants import Tenant
 
@@ -110,6 +110,33 @@ async def test_503_twice_then_200_is_retried_on_the_schedule_with_the_same_id(
     assert (record["state"], record["attempt"]) == ("succeeded", 3)
     assert [a["status_code"] for a in record["attempts"]] == [200, 503, 503]  # newest first
     assert record["attempts"][2]["next_attempt_at"] is not None
+
+
+async def test_a_certificate_no_public_authority_signed_gets_no_event(
+    agency_a: Tenant, clock: FixedClock, api: AsyncClient, tmp_path: Path
+) -> None:
+    """Deliveries verify TLS against the public roots (one context, shared by the worker's
+    clients): an https endpoint with a self-signed certificate gets no byte of the event, and
+    the attempt says why; the same endpoint over plain http (where private targets are allowed,
+    as here) gets it."""
+    with webhook_receiver(certificate=self_signed_certificate(tmp_path)) as receiver:
+        hook = await endpoint(api, receiver)
+        await make_candidate(api)
+        worker = await worker_for(agency_a, clock)
+        assert await worker.deliver_all() == 1
+        await worker.close()
+    assert receiver.snapshot() == []
+    (record,) = await deliveries(api, hook["id"])
+    assert (record["state"], record["status_code"]) == ("pending", None)
+    assert "CERTIFICATE_VERIFY_FAILED" in record["attempts"][0]["error"]
+
+    with webhook_receiver() as plain:
+        await endpoint(api, plain)
+        await make_candidate(api)
+        worker = await worker_for(agency_a, clock)
+        assert await worker.deliver_all() >= 1
+        await worker.close()
+    assert len(plain.snapshot()) == 1
 
 
 async def test_only_the_types_an_endpoint_asked_for(

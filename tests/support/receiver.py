@@ -5,12 +5,16 @@ that verifies every delivery with the `standardwebhooks` package (as an integrat
 before), so a test can make it fail, recover or hold a request open."""
 
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -35,10 +39,11 @@ class Receiver:
     secrets: list[str] = field(default_factory=list)
     deliveries: list[Delivered] = field(default_factory=list)
     lock: threading.Condition = field(default_factory=threading.Condition)
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/afterview"
+        return f"{self.scheme}://127.0.0.1:{self.port}/hooks/afterview"
 
     def wait_for(self, count: int, timeout: float) -> bool:
         with self.lock:
@@ -93,11 +98,35 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no authority signed, and its key (openssl)."""
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is not installed"
+    certificate, key = directory / "receiver.crt", directory / "receiver.key"
+    subprocess.run(  # noqa: S603 - a fixed executable and arguments
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(certificate),
+        ],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return certificate, key
+
+
 @contextmanager
-def webhook_receiver(respond: Responder | None = None) -> Iterator[Receiver]:
-    """A receiver on 127.0.0.1 (answering 200 unless told otherwise), stopped on the way out."""
+def webhook_receiver(
+    respond: Responder | None = None, certificate: tuple[Path, Path] | None = None
+) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1 (answering 200 unless told otherwise), over https when given
+    a certificate and its key; stopped on the way out."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver(0, lambda _i, _s: 200)))
     receiver = Receiver(server.server_address[1], respond or (lambda _id, _seen: 200))
+    if certificate is not None:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(*certificate)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        receiver.scheme = "https"
     server.RequestHandlerClass = _handler(receiver)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
