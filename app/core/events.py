@@ -80,11 +80,8 @@ _EVENT_COLUMNS = (
     "agency_id", "id", "occurred_at", "user_id", "api_key_id", "request_id", "via_link",
     "type", "object_type", "object_id", "application_id", "data", "snapshot",
 )  # fmt: skip
-_INSERT_EVENT_SQL = (
-    "INSERT INTO event (agency_id, id, occurred_at, user_id, api_key_id, request_id, via_link, "
-    "type, object_type, object_id, application_id, data, snapshot) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-)
+_PLACEHOLDERS = ", ".join(f"${n}" for n in range(1, len(_EVENT_COLUMNS) + 1))
+_INSERT_EVENT_SQL = f"INSERT INTO event ({', '.join(_EVENT_COLUMNS)}) VALUES ({_PLACEHOLDERS})"  # noqa: S608 - the column names above
 
 
 async def append_event(

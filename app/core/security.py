@@ -39,15 +39,12 @@ verified against when no user matches, so a missing user costs as long as a wron
 need not be secret (a match still says False); as a constant, no process pays a hash at start."""
 
 
+@lru_cache(maxsize=2)
 def _dummy_hash(hasher: PasswordHasher) -> str:
-    """`_PRODUCTION_DUMMY_HASH`, or, for a hasher with other parameters, one made at its cost."""
+    """`_PRODUCTION_DUMMY_HASH`, or, for a hasher with other parameters (the tests' cheap one),
+    one made once at its own cost."""
     if not hasher.check_needs_rehash(_PRODUCTION_DUMMY_HASH):
         return _PRODUCTION_DUMMY_HASH
-    return _made_dummy_hash(hasher)
-
-
-@lru_cache(maxsize=2)
-def _made_dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash(secrets.token_urlsafe(16))
 
 
