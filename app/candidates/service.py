@@ -13,7 +13,7 @@ from app.core.clock import Clock
 from app.core.errors import InUse, ReferenceNotFound
 from app.core.events import record_event
 from app.core.pagination import PageParams
-from app.core.records import RecordService, any_exists, contains, referenced
+from app.core.records import RecordService, any_exists, contains
 from app.models import Application, Candidate, Referee, RefereeHeadsUp, User
 
 
@@ -23,16 +23,7 @@ class CandidateService(RecordService[Candidate]):
     read = CandidateRead
     write_problems = (ReferenceNotFound,)
     delete_problems = (InUse,)
-
-    async def check(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        values: dict[str, Any],
-        current: Candidate | None,
-    ) -> None:
-        if values.get("owner_id") is not None:
-            await referenced(session, User, principal, values["owner_id"], "owner_id")
+    references = {"owner_id": User}
 
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Candidate

@@ -13,7 +13,7 @@ from app.core.clock import Clock
 from app.core.errors import InUse, ReferenceNotFound
 from app.core.events import record_event
 from app.core.pagination import PageParams
-from app.core.records import RecordService, any_exists, referenced
+from app.core.records import RecordService, any_exists
 from app.core.timestamps import update_rows
 from app.models import Application, Client, ClientContact, InterviewInterviewer, Vacancy
 from app.vacancies.schemas import VacancyRead
@@ -65,16 +65,7 @@ class ContactService(RecordService[ClientContact]):
     read = ContactRead
     write_problems = (ReferenceNotFound,)
     delete_problems = (InUse,)
-
-    async def check(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        values: dict[str, Any],
-        current: ClientContact | None,
-    ) -> None:
-        if values.get("client_id") is not None:
-            await referenced(session, Client, principal, values["client_id"], "client_id")
+    references = {"client_id": Client}
 
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: ClientContact

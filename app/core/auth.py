@@ -4,7 +4,8 @@ The agency id in `Principal` comes only from a verified credential; services tak
 here, never from a body or a path.
 """
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import rate_limits
 from app.core.clock import Clock
-from app.core.db import driver_connection, set_tenant
+from app.core.db import connection_to_discard, driver_connection, set_tenant
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import (
     AuthenticationRequired,
@@ -259,6 +260,27 @@ async def enter_as_person_on(driver: Any, request: Request, claims: TokenClaims)
     """`enter_as_person` on an asyncpg connection already in a transaction."""
     row = await driver.fetchrow(ENTER_AS_PERSON_SQL, claims.agency_id, claims.user_id)
     return person_from(row, request, claims)
+
+
+@asynccontextmanager
+async def as_person_on_driver(
+    request: Request, claims: TokenClaims
+) -> AsyncIterator[tuple[Any, Principal]]:
+    """A pooled asyncpg connection in a transaction scoped to the agency of a verified access
+    token, and the person it names (checked in it): the fast lanes' request, without the
+    session. The quota is counted first in a statement of its own, as the route counts it (a
+    refusal still counts); a connection that broke never goes back to the pool."""
+    state = state_of(request.app)
+    async with state.engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            await count_request(request, state.clock, claims, driver)
+            async with driver.transaction():
+                yield driver, await enter_as_person_on(driver, request, claims)
+        except BaseException as exc:
+            if connection_to_discard(exc):
+                await connection.invalidate()
+            raise
 
 
 def person_from(row: Mapping[Any, Any] | None, request: Request, claims: TokenClaims) -> Principal:

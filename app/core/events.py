@@ -99,14 +99,38 @@ async def append_event(
     the unit of work at the next flush (the create path's event: about a tenth of its CPU).
     What the session holds unwritten is flushed first, so events keep the order they were
     recorded in."""
+    if session.new or session.dirty or session.deleted:  # first, so their ids come first
+        await session.flush()
+    driver = await driver_connection(session)
+    await insert_event(
+        driver,
+        principal,
+        clock,
+        event_type,
+        object_id,
+        snapshot=snapshot,
+        application_id=application_id,
+        **data,
+    )
+
+
+async def insert_event(
+    driver: Any,
+    principal: Principal,
+    clock: Clock,
+    event_type: str,
+    object_id: UUID,
+    *,
+    snapshot: BaseModel | dict[str, Any],
+    application_id: UUID | None = None,
+    **data: Any,
+) -> None:
+    """`append_event` on an asyncpg connection in a transaction scoped to the agency."""
     # The snapshot straight to JSON text (what the jsonb parameter takes), not via a dict.
     as_json = (
         snapshot.model_dump_json() if isinstance(snapshot, BaseModel) else json.dumps(snapshot)
     )
-    if session.new or session.dirty or session.deleted:  # first, so their ids come first
-        await session.flush()
     values = _event_values(principal, clock, event_type, object_id, {}, application_id, data)
     values["id"] = new_row_id(Event.__tablename__)
     values["data"], values["snapshot"] = json.dumps(data), as_json
-    driver = await driver_connection(session)
     await driver.execute(_INSERT_EVENT_SQL, *(values[name] for name in _EVENT_COLUMNS))

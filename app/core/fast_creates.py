@@ -3,13 +3,18 @@ the commonest write an agency front-end or an ATS sync sends (issue 11).
 
 As with `FastRecordReads`, it is the same request, not a second implementation of one: the
 body is parsed as FastAPI parses it (`json.loads`) and validated by the route's own create
-schema; the token read by `read_access_token`, the quota counted by `count_request` on the
-request's connection before its transaction, the transaction scoped to the agency and the
-person checked by `enter_as_person`, the record written by `RecordService.create` (the domain's
-`check`, the external id, the event) in one session and transaction, problems rendered by
-`problem_response`, and the answer made by the route's response schema with the route's
-201, `Location` and `ETag`. What it saves is FastAPI's route matching, dependency solving and
-response validation: about half of a create's CPU (bench/http.py).
+schema; the token read by `read_access_token`, the quota counted by `count_request` before the
+transaction, the transaction scoped to the agency and the person checked by
+`enter_as_person(_on)`, problems rendered by `problem_response`, and the answer made by the
+route's response schema with the route's 201, `Location` and `ETag`. The record is written in
+one of two ways, both the record service's own:
+- `RecordService.create_row` on the driver, when `creates_by_driver` says the domain adds no
+  rule and the body names nothing to look up (a candidate or a client without an owner or an
+  external id): the row and its event, as `create_shown` writes them, without the session;
+- `RecordService.create_shown` in a session otherwise (the domain's `check`, the external id,
+  the event).
+What it saves is FastAPI's route matching, dependency solving and response validation, and on
+the driver SQLAlchemy's session too (bench/http.py).
 
 Anything else goes on to the route with its body replayed, which answers it as before: an API
 key, On-Behalf-Of, a token that is not a valid one, an `Idempotency-Key` (the route stores the
@@ -21,6 +26,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import Headers
@@ -28,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.auth import before_begin, count_request, enter_as_person
+from app.core.auth import as_person_on_driver, before_begin, count_request, enter_as_person
 from app.core.db import request_transaction
 from app.core.errors import Problem, problem_response
 from app.core.etag import etag_of
@@ -90,17 +96,11 @@ class FastRecordCreates:
     async def _answer(
         self, request: Request, route: RecordCreate, data: BaseModel, claims: TokenClaims
     ) -> Response:
-        state = state_of(request.app)
         try:
-            async with request_transaction(state.sessions) as session:
-                # Counted before the database transaction begins, as the route counts it: a
-                # refusal still counts.
-                await count_request(request, state.clock, claims, await before_begin(session))
-                principal = await enter_as_person(session, request, claims)
-                record, shown = await route.service.create_shown(
-                    session, principal, state.clock, data
-                )
-                version, record_id = record.version, record.id
+            if route.service.creates_by_driver(data):
+                shown, record_id, version = await _by_driver(request, route, data, claims)
+            else:
+                shown, record_id, version = await _by_session(request, route, data, claims)
         except Problem as problem:
             return problem_response(request, problem)
         headers = {"Location": f"{route.path}/{record_id}", "ETag": etag_of(version)}
@@ -110,6 +110,29 @@ class FastRecordCreates:
             media_type="application/json",
             headers=headers,
         )
+
+
+async def _by_driver(
+    request: Request, route: RecordCreate, data: BaseModel, claims: TokenClaims
+) -> tuple[BaseModel, UUID, int]:
+    """A create with nothing to look up first, on the driver (`RecordService.create_row`)."""
+    async with as_person_on_driver(request, claims) as (driver, principal):
+        clock = state_of(request.app).clock
+        return await route.service.create_row(driver, principal, clock, data)
+
+
+async def _by_session(
+    request: Request, route: RecordCreate, data: BaseModel, claims: TokenClaims
+) -> tuple[BaseModel, UUID, int]:
+    """Any other create, in a session (`RecordService.create_shown`)."""
+    state = state_of(request.app)
+    async with request_transaction(state.sessions) as session:
+        # Counted before the database transaction begins, as the route counts it: a refusal
+        # still counts.
+        await count_request(request, state.clock, claims, await before_begin(session))
+        principal = await enter_as_person(session, request, claims)
+        record, shown = await route.service.create_shown(session, principal, state.clock, data)
+        return shown, record.id, record.version
 
 
 async def _body(receive: Receive) -> bytes:

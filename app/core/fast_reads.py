@@ -29,8 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.auth import count_request, enter_as_person_on
-from app.core.db import connection_to_discard
+from app.core.auth import as_person_on_driver
 from app.core.errors import InvalidCursor, Problem, problem_response
 from app.core.etag import etag_of
 from app.core.pagination import (
@@ -157,24 +156,12 @@ class FastRecordReads:
     async def _answer(
         self, request: Request, read: RecordRead, wanted: UUID | PageParams, claims: TokenClaims
     ) -> Response:
-        state = state_of(request.app)
         try:
-            async with state.engine.connect() as connection:
-                driver: Any = (await connection.get_raw_connection()).driver_connection
-                try:
-                    # Counted in its own (autocommit) statement before the transaction, as
-                    # the route counts it: a refusal still counts.
-                    await count_request(request, state.clock, claims, driver)
-                    async with driver.transaction():
-                        principal = await enter_as_person_on(driver, request, claims)
-                        if isinstance(wanted, UUID):
-                            shown, version = await read.service.read_row(driver, principal, wanted)
-                        else:
-                            rows, cursor = await read.service.read_page(driver, principal, wanted)
-                except BaseException as exc:
-                    if connection_to_discard(exc):  # never back to the pool for the next request
-                        await connection.invalidate()
-                    raise
+            async with as_person_on_driver(request, claims) as (driver, principal):
+                if isinstance(wanted, UUID):
+                    shown, version = await read.service.read_row(driver, principal, wanted)
+                else:
+                    rows, cursor = await read.service.read_page(driver, principal, wanted)
         except Problem as problem:
             return problem_response(request, problem)
         if isinstance(wanted, UUID):

@@ -7,16 +7,23 @@ its events belong on an application's timeline).
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
+from asyncpg.exceptions import UniqueViolationError
 from pydantic import BaseModel
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     ColumnExpressionArgument,
+    DateTime,
+    Enum,
+    Integer,
     Select,
+    String,
     Table,
+    Uuid,
     exists,
     insert,
     select,
@@ -30,7 +37,8 @@ from app.core.clock import Clock
 from app.core.db import driver_connection
 from app.core.errors import ExternalIdTaken, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
-from app.core.events import append_event, record_event
+from app.core.events import append_event, insert_event, record_event
+from app.core.ids import new_row_id
 from app.core.pagination import (
     SYNC_ORDER_TYPES,
     PageParams,
@@ -153,6 +161,27 @@ def _page_sql(table: Table, read: type[BaseModel], after: bool) -> str:
     )
 
 
+_DRIVER_TYPES = (Boolean, DateTime, Integer, String, Uuid)
+"""Column types whose Python values asyncpg takes as they are (an `Enum` is a `String` too, and
+is left out: its member is not always a `str`)."""
+
+
+def _driver_writable(table: Table) -> bool:
+    """Whether every column of `table` takes a model's Python value straight from asyncpg."""
+    types = [column.type for column in table.columns]
+    return all(isinstance(t, _DRIVER_TYPES) and not isinstance(t, Enum) for t in types)
+
+
+@cache
+def _insert_sql(table: Table, read: type[BaseModel], columns: tuple[str, ...]) -> str:
+    """`INSERT` of `columns` (`$1`… in that order) `RETURNING` `read`'s fields and `version`."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+    returned = ", ".join(f'"{name}"' for name in [*read.model_fields, "version"])
+    # Names from the model's own table and schemas, never from input.
+    return f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) RETURNING {returned}'  # noqa: S608
+
+
 class RecordService(Generic[ModelT]):
     model: ClassVar[type[Any]]
     label: ClassVar[str]
@@ -165,6 +194,9 @@ class RecordService(Generic[ModelT]):
     """What `check` can raise (the OpenAPI document declares them on the writes)."""
     delete_problems: ClassVar[tuple[type[Problem], ...]] = ()
     """What `check_delete` (or a delete that cancels) can raise."""
+    references: ClassVar[dict[str, type[Any]]] = {}
+    """Body fields that name another of the agency's records (field → its model): `check`
+    refuses one that names no record of the caller's agency (422 `reference-not-found`)."""
 
     # -- hooks -------------------------------------------------------------------------------
     async def check(
@@ -174,7 +206,11 @@ class RecordService(Generic[ModelT]):
         values: dict[str, Any],
         current: ModelT | None,
     ) -> None:
-        """Enforce the domain's rules on the values about to be written (raise a Problem)."""
+        """Enforce the domain's rules on the values about to be written (raise a Problem).
+        By default, that each of `references` present names one of the caller's records."""
+        for field, model in self.references.items():
+            if values.get(field) is not None:
+                await referenced(session, model, principal, values[field], field)
 
     def application_of(self, record: ModelT) -> UUID | None:
         """The application whose timeline shows this record's events, if any."""
@@ -307,8 +343,7 @@ class RecordService(Generic[ModelT]):
         values = self._columns(values)
         if values.get("external_id") is not None:
             await self._ensure_external_id_free(session, principal, values["external_id"], None)
-        now = clock.now()
-        row = {"agency_id": principal.agency_id, "created_at": now, "updated_at": now, **values}
+        row = self._new_row(principal, clock, values)
         # One INSERT … RETURNING that hands back the persistent record (no unit-of-work flush).
         # No savepoint: a duplicate fails the request's transaction, which then rolls back;
         # `upsert`, the caller that recovers from one, wraps this in its own savepoint.
@@ -317,7 +352,8 @@ class RecordService(Generic[ModelT]):
                 await session.scalars(insert(self.model).returning(self.model), [row])
             ).one()
         except IntegrityError as exc:
-            raise self._unique_problem(exc) from exc
+            constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+            raise self._unique_problem(constraint) or exc from exc
         await self.write_extra(session, principal, record, data, creating=True)
         shown = self.read.model_validate(record)
         await append_event(
@@ -330,6 +366,51 @@ class RecordService(Generic[ModelT]):
             application_id=self.application_of(record),
         )
         return record, shown
+
+    @cached_property
+    def _adds_no_rules(self) -> bool:
+        """Whether the domain leaves every create hook as it is here: `check` (beyond its
+        `references`), `write_extra` and `application_of`."""
+        hooks = ("check", "write_extra", "application_of")
+        same = all(getattr(type(self), hook) is getattr(RecordService, hook) for hook in hooks)
+        return same and self.reads_by_driver and _driver_writable(self.model.__table__)
+
+    def creates_by_driver(self, data: BaseModel) -> bool:
+        """Whether `create_row` writes this create exactly as `create_shown` would: the domain
+        adds no rules of its own, and `data` names no reference or external id to look up."""
+        lookups = (*self.references, "external_id")
+        return self._adds_no_rules and all(getattr(data, f, None) is None for f in lookups)
+
+    async def create_row(
+        self, driver: Any, principal: Principal, clock: Clock, data: BaseModel
+    ) -> tuple[BaseModel, UUID, int]:
+        """`create_shown` on an asyncpg connection in a transaction already scoped to the
+        caller's agency, when `creates_by_driver(data)`: the same row, event and answer (and
+        the new record's id and version), without the session."""
+        row = self._new_row(principal, clock, self._columns(data.model_dump()))
+        sql = _insert_sql(self.model.__table__, self.read, tuple(row))
+        try:
+            inserted = await driver.fetchrow(sql, *row.values())
+        except UniqueViolationError as exc:
+            raise self._unique_problem(exc.constraint_name) or exc from exc
+        shown = self.read.model_validate(dict(inserted))
+        event = f"{self.label}.created"
+        await insert_event(driver, principal, clock, event, row["id"], snapshot=shown)
+        return shown, row["id"], inserted["version"]
+
+    def _new_row(
+        self, principal: Principal, clock: Clock, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A new record's columns: its agency, id and timestamps, then `values`."""
+        now = clock.now()
+        row_id = new_row_id(self.model.__tablename__)
+        return {
+            "agency_id": principal.agency_id,
+            "id": row_id,
+            "created_at": now,
+            "updated_at": now,
+            **values,
+        }
 
     async def update(
         self,
@@ -441,13 +522,14 @@ class RecordService(Generic[ModelT]):
             self.event(session, principal, clock, "updated", record, fields=fields)
         return record
 
-    def _unique_problem(self, exc: IntegrityError) -> Exception:
-        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+    def _unique_problem(self, constraint: str | None) -> Problem | None:
+        """The problem a duplicate on the unique index `constraint` answers, if it is one the
+        record declares."""
         if constraint == f"uq_{self.model.__tablename__}_agency_id_external_id":
             return ExternalIdTaken("Another request just used that external_id.")
         if constraint in self.unique_problems:
             return self.unique_problems[constraint]()
-        return exc
+        return None
 
     async def _by_external_id(
         self, session: AsyncSession, principal: Principal, external_id: str

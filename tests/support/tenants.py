@@ -99,9 +99,7 @@ class Tenant:
 
     def admin_principal(self) -> Principal:
         """The admin, as services see them (for calling a service directly)."""
-        return Principal(
-            AgencyId(self.agency_id), UserId(self.admin_id), Role.admin, None, frozenset()
-        )
+        return Principal.person(AgencyId(self.agency_id), UserId(self.admin_id), Role.admin)
 
     async def close(self) -> None:
         for client in [self.admin, *self._clients]:
