@@ -89,12 +89,19 @@ class TestDatabase:
             runtime=with_credentials(self.superuser_url, TEST_RUNTIME, self.password, name),
         )
 
+    def drop(self, name: str) -> None:
+        with psycopg.connect(self.superuser_url, autocommit=True) as conn:
+            _drop(conn, name)
+        self.created.remove(name)
+
     def drop_all(self) -> None:
         with psycopg.connect(self.superuser_url, autocommit=True) as conn:
             for name in self.created:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+                _drop(conn, name)
+
+
+def _drop(conn: psycopg.Connection, name: str) -> None:
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:

@@ -2,22 +2,19 @@
 agency, so another test's queued messages must not be in the room. Each database is copied from
 a migrated template (fast), and dropped afterwards."""
 
-import secrets
 from collections.abc import AsyncIterator, Iterator
 
-import psycopg
 import pytest
 from fastapi import FastAPI
-from psycopg import sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FixedClock
 from app.core.db import create_engine
-from app.core.provision import DatabaseUrls, migrate, with_credentials
+from app.core.provision import DatabaseUrls, migrate
 from app.core.settings import Settings
 from app.main import create_app
-from tests.conftest import JWT_SECRET, TEST_OWNER, TEST_RUNTIME, TestDatabase
+from tests.conftest import JWT_SECRET, TEST_RUNTIME, TestDatabase
 from tests.support.problem_log import wear_problem_log
 
 
@@ -33,22 +30,9 @@ def database_urls(
     test_database: TestDatabase, template_urls: DatabaseUrls
 ) -> Iterator[DatabaseUrls]:
     template = make_url(template_urls.owner).database
-    name = f"afterview_delivery_{secrets.token_hex(4)}"
-    with psycopg.connect(test_database.superuser_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
-                sql.Identifier(name), sql.Identifier(str(template)), sql.Identifier(TEST_OWNER)
-            )
-        )
-    password = test_database.password
-    yield DatabaseUrls(
-        owner=with_credentials(test_database.superuser_url, TEST_OWNER, password, name),
-        runtime=with_credentials(test_database.superuser_url, TEST_RUNTIME, password, name),
-    )
-    with psycopg.connect(test_database.superuser_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    urls = test_database.clone(str(template), "afterview_delivery")
+    yield urls
+    test_database.drop(str(make_url(urls.owner).database))
 
 
 @pytest.fixture
