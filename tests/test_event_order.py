@@ -1,6 +1,7 @@
 """Events keep the order they were recorded in within a transaction, whichever way each was
-written: `record_event` (by the unit of work at the next flush) or `append_event` (at once,
-in one statement; it flushes what is pending first, so earlier events get the earlier ids)."""
+written: `record_event` (by the unit of work at the next flush) or `insert_event` on the
+`flushed_driver` (at once, in one statement, after what is pending is flushed, so earlier events
+get the earlier ids)."""
 
 from itertools import pairwise
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from app.core.auth import worker_principal
 from app.core.clock import FixedClock
 from app.core.db import set_tenant, tenant_transaction
-from app.core.events import append_event, record_event
+from app.core.events import flushed_driver, insert_event, record_event
 from app.core.ids import AgencyId, new_id
 from app.models import Event
 from tests.support.tenants import Tenant
@@ -24,7 +25,8 @@ async def test_a_pending_event_stays_before_one_appended_after_it(
     sessions = agency_a.app.state.sessions
     async with tenant_transaction(sessions, agency) as session:
         record_event(session, principal, clock, "candidate.updated", objects[0], snapshot={})
-        await append_event(session, principal, clock, "candidate.updated", objects[1], snapshot={})
+        driver = await flushed_driver(session)
+        await insert_event(driver, principal, clock, "candidate.updated", objects[1], snapshot={})
         record_event(session, principal, clock, "candidate.updated", objects[2], snapshot={})
     async with sessions() as session, session.begin():
         await set_tenant(session, agency)

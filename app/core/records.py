@@ -37,7 +37,7 @@ from app.core.clock import Clock
 from app.core.db import driver_connection
 from app.core.errors import ExternalIdTaken, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
-from app.core.events import append_event, insert_event, record_event
+from app.core.events import flushed_driver, insert_event, record_event
 from app.core.ids import new_row_id
 from app.core.pagination import (
     SYNC_ORDER_TYPES,
@@ -356,8 +356,8 @@ class RecordService(Generic[ModelT]):
             raise self._unique_problem(constraint) or exc from exc
         await self.write_extra(session, principal, record, data, creating=True)
         shown = self.read.model_validate(record)
-        await append_event(
-            session,
+        await insert_event(
+            await flushed_driver(session),
             principal,
             clock,
             f"{self.label}.created",
