@@ -299,3 +299,19 @@ async def test_clearing_a_hiring_contact_is_seen_by_incremental_sync(
         agency_a.admin, "/v1/vacancies", updated_after=synced_up_to.isoformat()
     )
     assert changed == {vacancy["id"]}
+
+
+async def test_a_contact_upserted_by_external_id_must_work_for_one_of_the_agencys_clients(
+    agency_a: Tenant, agency_b: Tenant
+) -> None:
+    path = f"{CONTACTS}/by-external-id/crm-contact-9"
+    theirs = await make_client(agency_b)
+    body = {"name": "Sofia Marin", "email": "sofia@harbour.example.com"}
+    refused = await agency_a.admin.put(path, json={**body, "client_id": theirs["id"]})
+    assert_problem(refused, 422, "reference-not-found")
+    assert error_fields(refused) == {"client_id"}
+
+    ours = await make_client(agency_a)
+    made = await agency_a.admin.put(path, json={**body, "client_id": ours["id"]})
+    assert made.status_code == 201, made.text  # created now: the refusal wrote nothing
+    assert made.json()["client_id"] == ours["id"]

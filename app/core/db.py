@@ -121,9 +121,15 @@ def connection_to_discard(exc: BaseException) -> bool:
     return not isinstance(exc, Problem) and lost_connection(exc)
 
 
+def driver_error(exc: DBAPIError) -> BaseException | None:
+    """The asyncpg exception under SQLAlchemy's (its adapter wraps it, then SQLAlchemy wraps
+    the adapter's): where PostgreSQL's SQLSTATE and constraint name are."""
+    return getattr(exc.orig, "__cause__", None)
+
+
 def _refused_by_server(exc: DBAPIError) -> bool:
     """An error PostgreSQL answered (it has an SQLSTATE), as opposed to no answer at all."""
-    return getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None) is not None
+    return getattr(driver_error(exc), "sqlstate", None) is not None
 
 
 @asynccontextmanager

@@ -34,7 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.db import driver_connection
+from app.core.db import driver_connection, driver_error
 from app.core.errors import ExternalIdTaken, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
 from app.core.events import flushed_driver, insert_event, record_event
@@ -352,7 +352,7 @@ class RecordService(Generic[ModelT]):
                 await session.scalars(insert(self.model).returning(self.model), [row])
             ).one()
         except IntegrityError as exc:
-            constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+            constraint = getattr(driver_error(exc), "constraint_name", None)
             raise self._unique_problem(constraint) or exc from exc
         await self.write_extra(session, principal, record, data, creating=True)
         shown = self.read.model_validate(record)
@@ -403,10 +403,9 @@ class RecordService(Generic[ModelT]):
     ) -> dict[str, Any]:
         """A new record's columns: its agency, id and timestamps, then `values`."""
         now = clock.now()
-        row_id = new_row_id(self.model.__tablename__)
         return {
             "agency_id": principal.agency_id,
-            "id": row_id,
+            "id": new_row_id(self.model.__tablename__),
             "created_at": now,
             "updated_at": now,
             **values,
