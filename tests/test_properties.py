@@ -1,28 +1,33 @@
 """Properties that hold for every input, not only for the examples the other tests pick: the
 keyset cursor, local-day and due-time arithmetic, `updated_at` moving forward, the question
-bank's normaliser and the follow-up word counter."""
+bank's normaliser, the follow-up word counter, and the OpenAPI date-time pattern."""
 
 import base64
 import json
+import re
 import string
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import jsonschema_rs
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from app.core.clock import add_local_days
 from app.core.due import DEBRIEF, FOLLOW_UP, Deadline
 from app.core.errors import InvalidCursor
 from app.core.pagination import decode_values, encode_cursor
+from app.core.schemas import INSTANT_PATTERN, Instant
 from app.core.timestamps import TICK, later
 from app.debriefs.service import normalize_question
 from app.follow_ups.service import count_words
 from app.models import Agency
 from tests.support.problems import assert_problem
 from tests.support.records import make_client
+from tests.support.schemathesis_hooks import DATE_TIME_PROBES
 from tests.support.tenants import Tenant
 
 ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
@@ -347,3 +352,32 @@ def test_each_word_counts_once_however_it_is_spaced(parts: list[str], data: st.D
 def test_spacing_a_note_differently_keeps_its_count(text: str) -> None:
     assert count_words(" ".join(text.split())) == count_words(text)
     assert count_words("\n\n" + text.replace(" ", "\t  ") + "  ") == count_words(text)
+
+
+# --- The OpenAPI document's date-time pattern -------------------------------------------------
+
+DATE_TIME_FORMAT = jsonschema_rs.validator_for(
+    {"type": "string", "format": "date-time"}, validate_formats=True
+)
+"""The `date-time` format as schemathesis checks it (jsonschema-rs)."""
+
+INSTANT = TypeAdapter(Instant)
+"""The service's own reading of an instant in a request."""
+
+
+@given(st.from_regex(INSTANT_PATTERN, fullmatch=True))
+def test_every_string_the_date_time_pattern_admits_is_a_date_time_the_api_accepts(
+    text: str,
+) -> None:
+    """What tests/support/schemathesis_hooks.py relies on to skip the search for a value that
+    matches the pattern but breaks the format: there is none."""
+    assert DATE_TIME_FORMAT.is_valid(text)
+    assert INSTANT.validate_python(text).tzinfo is not None
+
+
+def test_the_date_time_probes_are_what_they_claim() -> None:
+    admitted, near_misses = DATE_TIME_PROBES
+    assert all(DATE_TIME_FORMAT.is_valid(value) for value in admitted)
+    assert all(re.fullmatch(INSTANT_PATTERN, value) for value in admitted)
+    assert not any(DATE_TIME_FORMAT.is_valid(value) for value in near_misses)
+    assert not any(re.search(INSTANT_PATTERN, value) for value in near_misses)
