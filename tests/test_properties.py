@@ -25,9 +25,9 @@ from app.core.timestamps import TICK, later
 from app.debriefs.service import normalize_question
 from app.follow_ups.service import count_words
 from app.models import Agency
+from tests.support.date_time_probes import DATE_TIME_PROBES
 from tests.support.problems import assert_problem
 from tests.support.records import make_client
-from tests.support.schemathesis_hooks import DATE_TIME_PROBES
 from tests.support.tenants import Tenant
 
 ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
