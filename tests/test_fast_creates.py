@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.candidates.schemas import CandidateCreate
 from app.candidates.service import candidates
 from app.core.clock import FixedClock
-from app.core.db import TENANT_SETTING, set_tenant
+from app.core.db import driver_connection, set_tenant, tenant_transaction
 from app.core.errors import ExternalIdTaken
 from app.core.fast_creates import FastRecordCreates
 from app.core.ids import AgencyId
@@ -260,22 +260,21 @@ async def test_problems_the_rules_raise_are_alike(
 
 
 async def test_a_duplicate_on_the_driver_is_the_problem_its_index_names(
-    engine: AsyncEngine, tenant: Tenant, clock: FixedClock
+    tenant: Tenant, clock: FixedClock
 ) -> None:
     """`create_row` maps a unique violation as `create_shown` does (the fast lane sends it no
     external id, so the index is reached here directly)."""
     await make_candidate(tenant, external_id="ats-9")
-    principal = tenant.admin_principal()
-    set_tenant_sql = f"SELECT set_config('{TENANT_SETTING}', $1, true)"
     data = CandidateCreate.model_validate({**await _candidate(tenant), "external_id": "ats-9"})
-    async with engine.connect() as connection:
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        transaction = driver.transaction()
-        await transaction.start()
-        await driver.execute(set_tenant_sql, str(tenant.agency_id))
-        with pytest.raises(ExternalIdTaken):
-            await candidates.create_row(driver, principal, clock, data)
-        await transaction.rollback()
+
+    async def create_on_the_driver() -> None:  # in a transaction scoped to the agency
+        sessions = tenant.app.state.sessions
+        async with tenant_transaction(sessions, AgencyId(tenant.agency_id)) as session:
+            driver = await driver_connection(session)
+            await candidates.create_row(driver, tenant.admin_principal(), clock, data)
+
+    with pytest.raises(ExternalIdTaken):
+        await create_on_the_driver()
 
 
 async def test_a_duplicate_application_is_the_same_409(lanes: Lanes, tenant: Tenant) -> None:
