@@ -8,6 +8,7 @@ ones (the database, the app, uvicorn) load inside the commands that need them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -729,6 +730,10 @@ def main() -> None:
         cli()
     finally:
         SIGNALS.leaving()
+        # Left alone, the interpreter's last collections walk every object the command made
+        # (the app's modules, routes and mappers): ~0.3 s of CPU on a 2-core machine. Frozen,
+        # they are left to the OS.
+        gc.freeze()
 
 
 if __name__ == "__main__":
