@@ -731,7 +731,7 @@ def main() -> None:
     finally:
         SIGNALS.leaving()
         # Left alone, the interpreter's last collections walk every object the command made
-        # (the app's modules, routes and mappers): ~0.3 s of CPU on a 2-core machine. Frozen,
+        # (the app's modules, routes and mappers): about 0.4 s of CPU on a 2-core machine. Frozen,
         # they are left to the OS.
         gc.freeze()
 
