@@ -146,6 +146,20 @@ class Signals:
         if self.received is not None and not self._held and not self._leaving.is_set():
             raise SystemExit(128 + self.received)
 
+    def exit_if_caused(self, error: BaseException) -> None:
+        """Exit as the signal asks if `error` wraps the exit its handler raised: Python wraps
+        what some places raise (3.11 a descriptor's `__set_name__` while a class is made, in
+        a RuntimeError), and the signal may land there."""
+        if self.received is None:
+            return
+        seen: set[int] = set()
+        cause: BaseException | None = error
+        while cause is not None and id(cause) not in seen:
+            if isinstance(cause, SystemExit) and cause.code == 128 + self.received:
+                raise SystemExit(cause.code) from None
+            seen.add(id(cause))
+            cause = cause.__cause__ or cause.__context__
+
     def leaving(self) -> None:
         """On the way out: further signals change nothing."""
         self._leaving.set()
@@ -728,6 +742,9 @@ def main() -> None:
     SIGNALS.install()
     try:
         cli()
+    except Exception as error:
+        SIGNALS.exit_if_caused(error)
+        raise
     finally:
         SIGNALS.leaving()
         # Left alone, the interpreter's last collections walk every object the command made

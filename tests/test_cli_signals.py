@@ -93,3 +93,39 @@ def test_a_signal_swallowed_where_it_landed_is_sent_again() -> None:
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert time.monotonic() - started < 5
     assert done.stderr == ""  # the swallowed exit is no error worth printing
+
+
+WRAPPED = """
+import os, signal, sys, time
+from app import cli as afterview
+
+class Lands:
+    def __set_name__(self, owner, name):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)  # the handler runs here; Python 3.11 wraps its exit in a RuntimeError
+
+@afterview.cli.command("make-a-class")
+def make_a_class() -> None:
+    class Made:
+        field = Lands()
+    print("survived the signal", flush=True)
+
+sys.argv = ["afterview", "make-a-class"]
+afterview.main()
+"""
+
+
+def test_a_signal_wrapped_in_another_error_still_exits_quietly() -> None:
+    """Seen in CI: SIGTERM landed while FastAPI's modules made their dataclasses, and serve
+    died of a RuntimeError with a traceback instead of exiting as the signal asks."""
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", WRAPPED],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stdout == ""
+    assert done.stderr == ""
