@@ -34,7 +34,7 @@ from app.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from app.webhooks.guard import UrlRefused, vet
+from app.webhooks.guard import Lookup, ResolverUnavailable, UrlRefused, system_lookup, vet
 from app.webhooks.secrets import WebhookSecrets
 
 _CLAIM = text(
@@ -61,6 +61,7 @@ class WebhookPolicy:
     wall_clock: Clock = field(default_factory=SystemClock)
     """`webhook-timestamp` is when the request leaves, by the real clock: receivers hold it
     against theirs to refuse replays."""
+    lookup: Lookup = system_lookup
 
 
 @dataclass(frozen=True)
@@ -130,14 +131,18 @@ async def prepare(
     return Post(endpoint.url, headers, body)
 
 
-async def post(client: httpx.AsyncClient, request: Post, allow_private: bool) -> Answer:
+async def post(
+    client: httpx.AsyncClient, request: Post, allow_private: bool, lookup: Lookup = system_lookup
+) -> Answer:
     """POST to the vetted address (never one the URL's host resolves to only later), without
     following redirects; 10 s at most; keep the first 1 KB of the answer."""
     started = time.perf_counter()
     try:
-        target = await vet(request.url, allow_private)
+        target = await vet(request.url, allow_private, lookup)
     except UrlRefused as exc:
         return Answer(None, _ms(started), None, f"refused: the URL {exc}")
+    except ResolverUnavailable as exc:
+        return Answer(None, _ms(started), None, f"DNS: {exc}")
     parts = urlsplit(request.url)
     address = f"[{target.address}]" if ":" in target.address else target.address
     pinned = urlunsplit(parts._replace(netloc=f"{address}:{target.port}"))

@@ -225,7 +225,7 @@ class Worker:
             request = await webhooks.prepare(session, principal, self.clock, claim, policy)
         if request is None:
             return
-        answer = await webhooks.post(self.http, request, policy.allow_private)
+        answer = await webhooks.post(self.http, request, policy.allow_private, policy.lookup)
         async with tenant_transaction(self.sessions, claim.agency_id) as session:
             state = await webhooks.finish(session, principal, self.clock, claim, answer, policy)
         outcome = "lost" if state is None else _WEBHOOK_OUTCOMES.get(state, str(state))

@@ -6,14 +6,29 @@ connected to (the delivery connects to the vetted address; redirects are not fol
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 RESOLVE_TIMEOUT_SECONDS = 5.0
+# What getaddrinfo answers when the name has no address. Anything else (EAI_AGAIN: the resolver
+# timed out or failed) says nothing about the URL.
+NO_SUCH_NAME = frozenset(
+    getattr(socket, code)
+    for code in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY")
+    if hasattr(socket, code)
+)
+
+Lookup = Callable[[str, int], Awaitable[list[str]]]
+"""A host and port to its addresses; raises `socket.gaierror` as getaddrinfo does."""
 
 
 class UrlRefused(Exception):
     """The URL may not receive webhooks (the reason says why)."""
+
+
+class ResolverUnavailable(Exception):
+    """The host's addresses could not be looked up just now; asking again later may work."""
 
 
 @dataclass(frozen=True)
@@ -37,23 +52,40 @@ def check_scheme(url: str, allow_private: bool) -> None:
         raise UrlRefused("must not carry credentials; use the signature to trust deliveries")
 
 
-async def vet(url: str, allow_private: bool) -> Target:
+async def system_lookup(host: str, port: int) -> list[str]:
+    """The host's addresses, as the operating system's resolver gives them."""
+    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+async def _addresses(host: str, port: int, lookup: Lookup) -> list[str]:
+    try:
+        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+            addresses = await lookup(host, port)
+    except socket.gaierror as exc:
+        if exc.errno in NO_SUCH_NAME:
+            raise UrlRefused(f"the host {host!r} does not resolve") from None
+        raise ResolverUnavailable(f"looking up {host!r} failed: {exc.strerror}") from None
+    except TimeoutError:
+        raise ResolverUnavailable(
+            f"the resolver gave no answer for {host!r} within {RESOLVE_TIMEOUT_SECONDS:.0f} s"
+        ) from None
+    except (OSError, UnicodeError):  # UnicodeError: a name the resolver's encoding refuses
+        raise UrlRefused(f"the host {host!r} does not resolve") from None
+    if not addresses:
+        raise UrlRefused(f"the host {host!r} does not resolve")
+    return addresses
+
+
+async def vet(url: str, allow_private: bool, lookup: Lookup = system_lookup) -> Target:
     """Resolve the URL's host; refuse it unless every address is public (or private ones are
-    allowed). Returns the address to connect to."""
+    allowed). Returns the address to connect to. `ResolverUnavailable` when the resolver could
+    not say: the URL may be fine."""
     check_scheme(url, allow_private)
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
-            found = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-    except (OSError, TimeoutError):
-        raise UrlRefused(f"the host {host!r} does not resolve") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
-    if not addresses:
-        raise UrlRefused(f"the host {host!r} does not resolve")
+    addresses = await _addresses(host, port, lookup)
     if not allow_private:
         for address in addresses:
             if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:

@@ -1,14 +1,15 @@
-from typing import Annotated, Self
+import ipaddress
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     Field,
     JsonValue,
     StrictBool,
     WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
 from app.core.event_catalogue import SUBSCRIBABLE, unknown_types
@@ -25,6 +26,32 @@ EVENT_TYPES = Field(
 
 
 EventTypeName = Annotated[SingleLine, WithJsonSchema({"type": "string", "enum": SUBSCRIBABLE})]
+MAX_URL_LENGTH = 2000
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _deliverable(url: AnyHttpUrl) -> AnyHttpUrl:
+    """A URL a delivery could be sent to: not too long, and a host name DNS can carry (labels
+    of 1-63 characters, 253 in all), which the URL syntax alone does not ensure."""
+    if len(str(url)) > MAX_URL_LENGTH:
+        raise ValueError(f"at most {MAX_URL_LENGTH} characters")
+    host = url.host or ""
+    if _is_address(host):
+        return url
+    labels = host.removesuffix(".").split(".")
+    if len(host) > 253 or not all(1 <= len(label) <= 63 for label in labels):
+        raise ValueError("the host name is not one DNS can hold (labels of 1-63 characters)")
+    return url
+
+
+WebhookUrl = Annotated[AnyHttpUrl, AfterValidator(_deliverable)]
 
 
 def _known(types: list[str] | None) -> list[str] | None:
@@ -50,19 +77,12 @@ class WebhookEndpointCreate(InputModel):
         }
     }
 
-    url: AnyHttpUrl = Field(description="https (http only where private targets are allowed).")
+    url: WebhookUrl = Field(description="https (http only where private targets are allowed).")
     event_types: list[EventTypeName] | None = EVENT_TYPES
     description: SingleLine | None = Field(default=None, max_length=500)
     enabled: StrictBool = True
 
     _known_types = field_validator("event_types")(_known)
-
-    @field_validator("url")
-    @classmethod
-    def _not_too_long(cls, url: AnyHttpUrl) -> AnyHttpUrl:
-        if len(str(url)) > 2000:
-            raise ValueError("at most 2000 characters")
-        return url
 
 
 class WebhookEndpointUpdate(UpdateModel):
@@ -72,18 +92,12 @@ class WebhookEndpointUpdate(UpdateModel):
 
     nullable = frozenset({"event_types", "description"})
 
-    url: AnyHttpUrl | None = None
+    url: WebhookUrl | None = None
     event_types: list[EventTypeName] | None = EVENT_TYPES
     description: SingleLine | None = Field(default=None, max_length=500)
     enabled: StrictBool | None = None
 
     _known_types = field_validator("event_types")(_known)
-
-    @model_validator(mode="after")
-    def _short_url(self) -> Self:
-        if self.url is not None and len(str(self.url)) > 2000:
-            raise ValueError("url: at most 2000 characters")
-        return self
 
 
 ENDPOINT_EXAMPLE: dict[str, JsonValue] = {

@@ -13,6 +13,7 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import (
     DeliveryPending,
+    ServiceUnavailable,
     WebhookUrlRefused,
 )
 from app.core.etag import ensure_match
@@ -22,7 +23,7 @@ from app.core.pagination import PageParams, paginate
 from app.core.records import get_owned
 from app.core.timestamps import touch
 from app.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from app.webhooks.guard import UrlRefused, vet
+from app.webhooks.guard import Lookup, ResolverUnavailable, UrlRefused, system_lookup, vet
 from app.webhooks.schemas import (
     WebhookAttemptRead,
     WebhookDeliveryRead,
@@ -32,11 +33,14 @@ from app.webhooks.schemas import (
 )
 from app.webhooks.secrets import ROTATION_OVERLAP, WebhookSecrets
 
+RESOLVER_RETRY_AFTER_SECONDS = 10
+
 
 @dataclass(frozen=True)
 class WebhookConfig:
     secrets: WebhookSecrets
     allow_private: bool
+    lookup: Lookup = system_lookup
 
 
 def _salt() -> bytes:
@@ -45,9 +49,13 @@ def _salt() -> bytes:
 
 async def _check_url(url: str, config: WebhookConfig) -> None:
     try:
-        await vet(url, config.allow_private)
+        await vet(url, config.allow_private, config.lookup)
     except UrlRefused as exc:
         raise WebhookUrlRefused.at_field("url", str(exc)) from None
+    except ResolverUnavailable as exc:
+        problem = ServiceUnavailable(f"The URL's host could not be checked just now ({exc}).")
+        problem.headers["Retry-After"] = str(RESOLVER_RETRY_AFTER_SECONDS)
+        raise problem from None
 
 
 async def create_endpoint(
