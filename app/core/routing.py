@@ -13,7 +13,11 @@ M = TypeVar("M", bound=BaseModel)
 
 UpdatedAfter = Annotated[
     Instant | None,
-    Query(description="Only records changed after this instant (RFC 3339, with offset)."),
+    Query(
+        description="Only records changed after this instant (RFC 3339, with offset). To resume "
+        "a sync, pass the last `updated_at` you saw less a minute: writes running side by side "
+        "commit in any order. `GET /v1/events` never skips a change."
+    ),
 ]
 ExternalIdPath = Annotated[ExternalId, Path(description="Your system's id for the record.")]
 CandidateIdPath = Annotated[UUID, Path(description="The candidate's id.")]
