@@ -24,7 +24,7 @@ from app.core.provision import DatabaseUrls
 from app.delivery.mail import SmtpConfig, SmtpTransport
 from tests.conftest import JWT_SECRET
 from tests.delivery import conftest as own_database
-from tests.support.browser import LOOPBACK, chromium, requested_hosts, screenshot
+from tests.support.browser import LOOPBACK, chromium, page_left, requested_hosts, screenshot
 from tests.support.delivery import make_worker
 from tests.support.processes import Server, cli_env
 from tests.support.records import (
@@ -78,7 +78,7 @@ def submit(driver: WebDriver, action: str, value: str | None = None) -> None:
         selector += f"[value='{value}']"
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 15).until(page_left(page))
     WebDriverWait(driver, 15).until(
         expected_conditions.presence_of_element_located((By.ID, "sent-banner"))
     )

@@ -7,10 +7,14 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 RESOLVE_TIMEOUT_SECONDS = 5.0
+ASK_AGAIN_SECONDS = 1.0
+ASKS = 3
+_LOOKUP_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="afterview-lookup")
 # What getaddrinfo answers when the name has no address. Anything else (EAI_AGAIN: the resolver
 # timed out or failed) says nothing about the URL.
 NO_SUCH_NAME = frozenset(
@@ -52,16 +56,52 @@ def check_scheme(url: str, allow_private: bool) -> None:
         raise UrlRefused("must not carry credentials; use the signature to trust deliveries")
 
 
-async def system_lookup(host: str, port: int) -> list[str]:
-    """The host's addresses, as the operating system's resolver gives them."""
-    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+def _getaddrinfo(host: str, port: int) -> list[str]:
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+async def system_lookup(host: str, port: int) -> list[str]:
+    """The host's addresses, as the operating system's resolver gives them, on threads of
+    their own: a silent resolver holds one for up to ~10 s, which must not starve the loop's
+    default executor."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_LOOKUP_THREADS, _getaddrinfo, host, port)
+
+
+async def _asked_until_answered(host: str, port: int, lookup: Lookup) -> list[str]:
+    """`lookup`, asked again alongside each time the resolver stays silent for `ASK_AGAIN_SECONDS`
+    or fails, up to `ASKS` times; the first answer wins. A resolver drops a query now and then,
+    and glibc waits 5 s before it asks again itself."""
+    pending: set[asyncio.Future[list[str]]] = set()
+    asked, failure = 0, None
+    try:
+        while True:
+            if asked < ASKS:
+                pending.add(asyncio.ensure_future(lookup(host, port)))
+                asked += 1
+            elif not pending:
+                assert failure is not None
+                raise failure
+            done, pending = await asyncio.wait(
+                pending, timeout=ASK_AGAIN_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                error = task.exception()
+                if error is None:
+                    return task.result()
+                if isinstance(error, socket.gaierror) and error.errno in NO_SUCH_NAME:
+                    raise error  # a definite answer
+                failure = error
+    finally:
+        for task in pending:
+            task.cancel()
 
 
 async def _addresses(host: str, port: int, lookup: Lookup) -> list[str]:
     try:
         async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
-            addresses = await lookup(host, port)
+            addresses = await _asked_until_answered(host, port, lookup)
     except socket.gaierror as exc:
         if exc.errno in NO_SUCH_NAME:
             raise UrlRefused(f"the host {host!r} does not resolve") from None

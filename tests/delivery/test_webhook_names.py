@@ -7,6 +7,7 @@ getaddrinfo's EAI_AGAIN, or silence."""
 
 import asyncio
 import socket
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -66,6 +67,51 @@ async def test_a_resolver_that_fails_or_is_silent_refuses_nothing(
     monkeypatch.setattr(guard, "RESOLVE_TIMEOUT_SECONDS", 0.05)
     with pytest.raises(ResolverUnavailable, match="no answer"):
         await vet(PUBLIC_URL, allow_private=False, lookup=resolver_silent)
+
+
+class Scripted:
+    """A resolver that answers each ask as scripted ("answer", "silence", or a getaddrinfo
+    error number); the last step repeats."""
+
+    def __init__(self, *script: int | str) -> None:
+        self.script = list(script)
+        self.asks = 0
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        step = self.script[min(self.asks, len(self.script) - 1)]
+        self.asks += 1
+        if step == "silence":
+            await asyncio.sleep(3600)
+        elif isinstance(step, int):
+            raise socket.gaierror(step, "scripted")
+        return ["93.184.216.34"]
+
+
+async def test_a_silent_or_failing_resolver_is_asked_again_alongside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(guard, "ASK_AGAIN_SECONDS", 0.2)
+    silent_once = Scripted("silence", "answer")
+    started = time.monotonic()
+    assert (await vet(PUBLIC_URL, False, lookup=silent_once)).address == "93.184.216.34"
+    assert silent_once.asks == 2
+    assert 0.2 <= time.monotonic() - started < 1.0  # one wait, not the resolver's five seconds
+
+    failing_once = Scripted(socket.EAI_AGAIN, "answer")
+    started = time.monotonic()
+    assert (await vet(PUBLIC_URL, False, lookup=failing_once)).address == "93.184.216.34"
+    assert failing_once.asks == 2
+    assert time.monotonic() - started < 0.2  # asked again at once
+
+    down = Scripted(socket.EAI_AGAIN)
+    with pytest.raises(ResolverUnavailable):
+        await vet(PUBLIC_URL, False, lookup=down)
+    assert down.asks == guard.ASKS
+
+    no_such_name = Scripted(socket.EAI_NONAME)
+    with pytest.raises(UrlRefused, match="does not resolve"):
+        await vet(PUBLIC_URL, False, lookup=no_such_name)
+    assert no_such_name.asks == 1  # a definite answer
 
 
 async def test_a_host_name_dns_cannot_hold_is_a_validation_error(api: AsyncClient) -> None:

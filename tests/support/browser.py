@@ -3,12 +3,13 @@ reach this machine only, with screenshots saved under `.artifacts/`."""
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -94,3 +95,25 @@ def element_screenshot(element: WebElement, name: str) -> Path:
     assert element.screenshot(str(path)), path
     print(f"screenshot: {path}")
     return path
+
+
+DETACHED = "does not belong to the document"
+"""chromedriver's words, now and then, for an element of a page it is leaving (an inspector
+error rather than a stale element: seen once in a loaded suite run)."""
+
+
+def page_left(page: WebElement) -> Callable[[WebDriver], bool]:
+    """A `WebDriverWait` condition: `page` (the old document's `html`) has been replaced."""
+
+    def left(_driver: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if DETACHED in (exc.msg or ""):
+                return True
+            raise
+        return False
+
+    return left
