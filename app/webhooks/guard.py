@@ -69,6 +69,12 @@ async def system_lookup(host: str, port: int) -> list[str]:
     return await loop.run_in_executor(_LOOKUP_THREADS, _getaddrinfo, host, port)
 
 
+def _definite(error: BaseException) -> bool:
+    """A failure that asking again cannot change: no such name, or a name no resolver takes."""
+    no_such_name = isinstance(error, socket.gaierror) and error.errno in NO_SUCH_NAME
+    return no_such_name or isinstance(error, UnicodeError)
+
+
 async def _asked_until_answered(host: str, port: int, lookup: Lookup) -> list[str]:
     """`lookup`, asked again alongside each time the resolver stays silent for `ASK_AGAIN_SECONDS`
     or fails, up to `ASKS` times; the first answer wins. A resolver drops a query now and then,
@@ -90,8 +96,8 @@ async def _asked_until_answered(host: str, port: int, lookup: Lookup) -> list[st
                 error = task.exception()
                 if error is None:
                     return task.result()
-                if isinstance(error, socket.gaierror) and error.errno in NO_SUCH_NAME:
-                    raise error  # a definite answer
+                if _definite(error):
+                    raise error
                 failure = error
     finally:
         for task in pending:
@@ -102,16 +108,15 @@ async def _addresses(host: str, port: int, lookup: Lookup) -> list[str]:
     try:
         async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
             addresses = await _asked_until_answered(host, port, lookup)
-    except socket.gaierror as exc:
-        if exc.errno in NO_SUCH_NAME:
-            raise UrlRefused(f"the host {host!r} does not resolve") from None
-        raise ResolverUnavailable(f"looking up {host!r} failed: {exc.strerror}") from None
     except TimeoutError:
         raise ResolverUnavailable(
             f"the resolver gave no answer for {host!r} within {RESOLVE_TIMEOUT_SECONDS:.0f} s"
         ) from None
-    except (OSError, UnicodeError):  # UnicodeError: a name the resolver's encoding refuses
-        raise UrlRefused(f"the host {host!r} does not resolve") from None
+    except (OSError, UnicodeError) as exc:
+        if _definite(exc):
+            raise UrlRefused(f"the host {host!r} does not resolve") from None
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ResolverUnavailable(f"looking up {host!r} failed: {reason}") from None
     if not addresses:
         raise UrlRefused(f"the host {host!r} does not resolve")
     return addresses
