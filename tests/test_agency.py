@@ -111,11 +111,20 @@ async def test_patch_with_a_stale_etag_is_refused(agency_a: Tenant) -> None:
     assert etag == first.headers["etag"]
 
 
-async def test_unknown_timezone_is_refused(agency_a: Tenant) -> None:
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Mars/Olympus",
+        "Europe",  # a folder of the time zone database: opening it is an OSError
+        pytest.param("\U0001f600" * 64, id="a-file-name-too-long"),  # 256 bytes
+        "../../../../etc/passwd",
+    ],
+)
+async def test_unknown_timezone_is_refused(agency_a: Tenant, zone: str) -> None:
     before, etag = await read_agency(agency_a.admin)
 
     response = await agency_a.admin.patch(
-        "/v1/agency", json={"timezone": "Mars/Olympus"}, headers={"If-Match": etag}
+        "/v1/agency", json={"timezone": zone}, headers={"If-Match": etag}
     )
 
     body = assert_problem(response, 422, "validation-error")

@@ -4,16 +4,19 @@ and the statements every request sends straight to the driver included. The requ
 it answers 503 with Retry-After (never 500), and the next ones get fresh connections."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FixedClock
-from app.core.db import connection_to_discard, create_engine
+from app.core.db import connection_to_discard, create_engine, lost_connection
 from app.core.errors import ValidationFailed
 from app.core.provision import DatabaseUrls
 from app.core.settings import Settings
@@ -106,3 +109,36 @@ def test_a_problem_answered_while_handling_a_network_error_keeps_its_connection(
     assert isinstance(caught.value.__context__, OSError)
     assert not connection_to_discard(caught.value)
     assert connection_to_discard(asyncpg.exceptions.ConnectionDoesNotExistError("closed"))
+
+
+async def test_an_os_error_is_a_lost_connection_only_when_the_driver_raised_it(
+    tmp_path: Path,
+) -> None:
+    """A lost connection answers 503 "the database cannot be reached"; any other OSError (an
+    input that names a file, say) is a bug to log as one, not an outage. Real errors each."""
+    with pytest.raises(ConnectionRefusedError) as refused:  # nothing listens on port 1
+        await asyncpg.connect(host="127.0.0.1", port=1, user="x", database="x", timeout=5)
+    with pytest.raises(
+        FileNotFoundError
+    ) as missing:  # a server's socket directory, the server gone
+        await asyncpg.connect(host=str(tmp_path), port=5432, user="x", database="x", timeout=5)
+    with pytest.raises(IsADirectoryError) as folder:
+        ZoneInfo("Europe")
+    assert lost_connection(refused.value)
+    assert lost_connection(missing.value)
+    assert not lost_connection(folder.value)
+
+
+async def test_a_database_error_keeps_the_statement_but_not_its_values(
+    own_engine: AsyncEngine,
+) -> None:
+    """What a failed statement logs: the SQL and PostgreSQL's error, not the list of parameters
+    (people's names, notes and emails; a driver's own message may still quote the one value it
+    refused)."""
+    marker = "Amara Okafor's private note"
+    async with own_engine.connect() as connection:
+        with pytest.raises(DBAPIError) as failed:
+            await connection.execute(text("SELECT CAST(:value AS text), 1 / 0"), {"value": marker})
+    assert "division by zero" in str(failed.value)
+    assert "SELECT CAST" in str(failed.value)
+    assert marker not in str(failed.value)

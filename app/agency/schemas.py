@@ -88,6 +88,6 @@ class AgencyUpdate(UpdateModel):
             return value
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
             raise ValueError("not an IANA time zone, e.g. Europe/London") from None
         return value

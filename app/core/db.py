@@ -48,6 +48,9 @@ def create_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 10
         # No pre-ping: it costs a round trip on every checkout (measured in bench/records.py);
         # recycling connections bounds how stale one can get instead.
         pool_recycle=300,
+        # An error's message would carry the statement's parameters: people's names, notes and
+        # emails, into the logs. The SQL and the error stay; the values do not.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "application_name": "afterview",
@@ -87,8 +90,23 @@ async def driver_connection(session: AsyncSession) -> Any:
     return raw.driver_connection
 
 
+_DRIVER_PACKAGES = frozenset({"asyncpg", "sqlalchemy", "psycopg", "psycopg_pool"})
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    """Whether the error came up through the database driver's code: an OSError there is the
+    connection failing (a refused or missing socket); elsewhere it is not, e.g. a time zone
+    that names a tzdata folder."""
+    frame = exc.__traceback__
+    while frame is not None:
+        module = frame.tb_frame.f_globals.get("__name__", "")
+        if module.partition(".")[0] in _DRIVER_PACKAGES:
+            return True
+        frame = frame.tb_next
+    return False
+
+
 _CONNECTION_ERRORS = (
-    OSError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.CannotConnectNowError,
@@ -108,6 +126,8 @@ def lost_connection(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, _CONNECTION_ERRORS):
+            return True
+        if isinstance(current, OSError) and _raised_in_driver(current):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__
