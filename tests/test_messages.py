@@ -58,6 +58,9 @@ async def test_an_agency_can_reword_a_template(agency_a: Tenant, agency_b: Tenan
         "{% for i in range(5000) %}{% for j in range(5000) %}x{% endfor %}{% endfor %}",  # loops
         "{{ recipient_name.__class__ }}",
         "{{ 1 / 0 }}",
+        r'Hello {{ "\x00" }}',  # renders what no message can hold: NUL (PostgreSQL refuses it),
+        "Hello {{ '%c' % 0 }}",
+        r'Hello {{ "\ud800" }}',  # a lone surrogate (no UTF-8 for it: the preview was a 500)
     ],
 )
 async def test_a_template_that_does_not_render_is_refused_at_put(

@@ -430,6 +430,11 @@ def _compiled(source: str) -> Template:
     return _environment.from_string(source)
 
 
+_UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no stored or sent message can hold: NUL (PostgreSQL's text refuses it) and a lone
+surrogate (not encodable as UTF-8). A template can make either from a string literal."""
+
+
 def _render_within(source: str, context: dict[str, Any], limit: int) -> str:
     """Stops as soon as the output passes `limit` characters."""
     parts: list[str] = []
@@ -462,6 +467,11 @@ def render(
         raise TemplateInvalid(f"{type(exc).__name__}: {exc}") from None
     finally:
         _budget.reset(budget)
+    for part, text in (("subject", rendered_subject), ("body", rendered_body)):
+        if _UNSENDABLE.search(text):
+            raise TemplateInvalid(
+                f"the {part} renders a character no message can hold (NUL or a lone surrogate)"
+            )
     if not rendered_subject or not is_single_line(rendered_subject):
         raise TemplateInvalid("the subject must render to one non-empty line")
     return rendered_subject[:500], rendered_body
