@@ -381,6 +381,23 @@ async def test_resubmitting_a_debrief_replaces_it_but_keeps_the_first_submission
     assert {e["object_id"] for e in events} == {original["id"]}
 
 
+async def test_a_question_of_the_longest_kind_is_kept_and_banked(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    """1,000 characters of CJK is 3,000 bytes: more than a btree entry holds (it was a 500)."""
+    scene = await held(agency_a, clock)
+    clock.set(scene.ends_at + timedelta(hours=1))
+    longest = "".join(chr(0x4E00 + i % 0x5000) for i in range(1000))
+    question = {"text": longest, "answer_quality": "adequate"}
+    response = await scene.api.put(scene.debrief, json=debrief_body(questions=[question]))
+    assert response.status_code == 201, response.text
+    assert [q["text"] for q in response.json()["questions"]] == [longest]
+
+    vacancy, _ = await read(scene.api, f"/v1/vacancies/{scene.application['vacancy_id']}")
+    bank = await scene.api.get(f"/v1/clients/{vacancy['client_id']}/question-bank")
+    assert [e["text"] for e in bank.json()["items"]] == [longest]
+
+
 async def test_debrief_refuses_a_bad_body(agency_a: Tenant, clock: FixedClock) -> None:
     scene = await held(agency_a, clock)
     clock.set(scene.ends_at + timedelta(hours=1))

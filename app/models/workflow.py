@@ -106,7 +106,7 @@ class DebriefQuestion(TenantOwned, Base):
         ForeignKeyConstraint(
             ["agency_id", "client_id"], ["client.agency_id", "client.id"], ondelete="CASCADE"
         ),
-        Index(None, "agency_id", "client_id", "normalized_text"),
+        Index(None, "agency_id", "client_id"),  # not the text: a btree entry holds 2,704 bytes
         one_of("answer_quality", AnswerQuality),
     )
 
