@@ -384,7 +384,9 @@ def test_loggable_path_hides_link_tokens_only() -> None:
         assert loggable_path(kept) == kept
 
 
-async def test_the_token_never_reaches_the_logs(fresh_app: FastAPI, agency_a: Tenant) -> None:
+async def test_the_token_never_reaches_the_logs_or_a_problem(
+    fresh_app: FastAPI, agency_a: Tenant
+) -> None:
     _, request, path = await requested(agency_a)
     token = path.rsplit("/", 1)[1]
     twin = public_path(request["client_link"])
@@ -397,7 +399,10 @@ async def test_the_token_never_reaches_the_logs(fresh_app: FastAPI, agency_a: Te
         with structlog.testing.capture_logs() as entries:
             assert_page(await client.get(path), 200)
             assert (await client.get(twin)).status_code == 200
-            assert (await client.get(f"/v1/public/explode/{token}")).status_code == 500
+            exploded = await client.get(f"/v1/public/explode/{token}")
+    assert exploded.status_code == 500
+    assert exploded.json()["instance"] == "/v1/public/explode/[redacted]"  # nor in the answer
+    assert token not in exploded.text
 
     logged = [(e["event"], e.get("path"), e.get("status")) for e in entries]
     assert ("request", "/feedback/[redacted]", 200) in logged

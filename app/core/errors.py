@@ -390,7 +390,7 @@ def problem_response(
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail,
-        "instance": request.url.path,
+        "instance": loggable_path(request.url.path),  # a link's token is not echoed either
         "request_id": getattr(request.state, "request_id", None),
     }
     if errors is not None:
