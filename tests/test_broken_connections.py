@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FixedClock
 from app.core.db import connection_to_discard, create_engine, lost_connection
-from app.core.errors import ValidationFailed
+from app.core.errors import ServiceUnavailable, ValidationFailed
+from app.core.guards import _problem_for
 from app.core.provision import DatabaseUrls
 from app.core.settings import Settings
 from app.main import create_app
@@ -142,3 +143,20 @@ async def test_a_database_error_keeps_the_statement_but_not_its_values(
     assert "division by zero" in str(failed.value)
     assert "SELECT CAST" in str(failed.value)
     assert marker not in str(failed.value)
+
+
+@pytest.mark.parametrize(("sqlstate", "why"), [("40P01", "deadlock"), ("40001", "serialization")])
+async def test_a_transaction_postgres_undid_for_a_conflict_is_a_503_to_retry(
+    own_engine: AsyncEngine, sqlstate: str, why: str
+) -> None:
+    """PostgreSQL's own error (raised here on purpose), as a request would meet it: nothing
+    was written, so the answer says to send it again, not that the server broke."""
+    async with own_engine.connect() as connection:
+        with pytest.raises(DBAPIError) as failed:
+            await connection.execute(
+                text(f"DO $$ BEGIN RAISE EXCEPTION '{why}' USING ERRCODE = '{sqlstate}'; END $$")
+            )
+    problem = _problem_for(failed.value, {"type": "http", "path": "/v1/candidates"})
+    assert isinstance(problem, ServiceUnavailable)
+    assert problem.headers["Retry-After"] == "1"
+    assert not connection_to_discard(failed.value)  # the connection itself is sound

@@ -134,6 +134,18 @@ def lost_connection(exc: BaseException) -> bool:
     return False
 
 
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def retryable_conflict(exc: BaseException) -> bool:
+    """PostgreSQL undid the transaction because it met another head-on (a deadlock, or a
+    serialization failure): nothing was written, and the same request again may well pass."""
+    return (
+        isinstance(exc, DBAPIError)
+        and getattr(driver_error(exc), "sqlstate", None) in _RETRYABLE_SQLSTATES
+    )
+
+
 def connection_to_discard(exc: BaseException) -> bool:
     """Whether the connection a request used must not go back to the pool: the request failed
     because it broke. A problem the request answered (a 4xx, even one raised while handling a

@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.db import lost_connection
+from app.core.db import lost_connection, retryable_conflict
 from app.core.errors import (
     InternalError,
     PayloadTooLarge,
@@ -116,6 +116,11 @@ def _problem_for(exc: Exception, scope: Scope) -> Problem:
         return problem
     from app.core.requests import loggable_path
 
+    if retryable_conflict(exc):
+        log.warning("transaction_conflict", path=loggable_path(scope["path"]), error=str(exc)[:500])
+        problem = ServiceUnavailable("The request met another one head-on; send it again.")
+        problem.headers["Retry-After"] = "1"
+        return problem
     log.exception("unhandled_error", path=loggable_path(scope["path"]))
     return InternalError("Something went wrong on our side.")
 

@@ -143,6 +143,17 @@ async def delete_endpoint(
 ) -> None:
     """The endpoint and its deliveries go; the events stay in the feed."""
     endpoint = await get_endpoint(session, principal, endpoint_id)
+    # A worker settling a delivery locks it, then its endpoint. The cascade would lock the
+    # endpoint, then its deliveries: the two deadlocked. Take the deliveries first, as it does.
+    await session.execute(
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.agency_id == principal.agency_id,
+            WebhookDelivery.endpoint_id == endpoint.id,
+        )
+        .order_by(WebhookDelivery.id)
+        .with_for_update()
+    )
     audit.record(
         session, principal, clock, "webhook_endpoint.deleted", ("webhook_endpoint", endpoint.id)
     )
