@@ -14,7 +14,7 @@ from app.core.provision import DatabaseUrls
 from tests.conftest import TestDatabase
 from tests.support.feedback import Scene, scene
 from tests.support.problems import assert_problem
-from tests.support.records import make_referee
+from tests.support.records import make_interview, make_referee, make_vacancy
 from tests.support.tenants import Tenant
 
 Json = dict[str, Any]
@@ -126,3 +126,46 @@ async def test_erasure_leaves_the_email_nowhere_and_the_reports_unchanged(
     assert any(e["action"] == "candidate.erased" for e in audit)
     again = await agency_a.admin.post(path, json={"reason": "twice"})
     assert again.status_code == 200 and again.json()["changed"] == {}
+
+
+REFEREE = {"name": "Daniel Reyes", "email": "daniel@example.org", "relationship": "Manager"}
+
+
+async def test_an_erased_candidate_cannot_be_brought_back_or_reached(
+    agency_a: Tenant, clock: FixedClock
+) -> None:
+    """Erasure is for good: the record is not filled in again, and nothing new (an application,
+    a referee, a link to their page) can be made for it. Each is a 409 and changes nothing."""
+    story = await scene(agency_a)
+    interview = await make_interview(
+        story.api, story.id, starts_at=clock.now() - timedelta(hours=3)
+    )
+    candidate_path = f"/v1/candidates/{story.candidate['id']}"
+    erasure = await agency_a.admin.post(f"{candidate_path}/erasure", json={"reason": "asked"})
+    assert erasure.status_code == 200, erasure.text
+    erased = await story.api.get(candidate_path)
+
+    revived = await story.api.patch(
+        candidate_path,
+        json={"email": "amara@example.com", "contact_consent": True},
+        headers={"If-Match": erased.headers["etag"]},
+    )
+    assert_problem(revived, 409, "candidate-erased")
+    vacancy = await make_vacancy(story.api, story.client["id"])
+    for path, body in (
+        ("/v1/applications", {"candidate_id": story.candidate["id"], "vacancy_id": vacancy["id"]}),
+        (f"{candidate_path}/referees", REFEREE),
+        (f"/v1/interviews/{interview['id']}/candidate-link", None),
+    ):
+        assert_problem(await story.api.post(path, json=body), 409, "candidate-erased")
+    new_application = {"candidate_id": story.candidate["id"], "vacancy_id": vacancy["id"]}
+    by_a_person = await agency_a.admin.post("/v1/applications", json=new_application)
+    assert_problem(by_a_person, 409, "candidate-erased")  # a person's creates take a fast road
+
+    after = await story.api.get(candidate_path)
+    assert (after.json(), after.headers["etag"]) == (erased.json(), erased.headers["etag"])
+    assert (await story.api.get(f"{candidate_path}/referees")).json()["items"] == []
+    applications = await story.api.get(
+        "/v1/applications", params={"candidate_id": after.json()["id"]}
+    )
+    assert [a["id"] for a in applications.json()["items"]] == [story.id]

@@ -9,8 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
 from app.applications.schemas import ApplicationRead
+from app.candidates.service import ensure_not_erased
 from app.core.auth import Principal
-from app.core.errors import ApplicationClosed, ApplicationExists, Immutable, ReferenceNotFound
+from app.core.errors import (
+    ApplicationClosed,
+    ApplicationExists,
+    CandidateErased,
+    Immutable,
+    ReferenceNotFound,
+)
 from app.core.records import RecordService, referenced
 from app.models import (
     Application,
@@ -31,7 +38,7 @@ class ApplicationService(RecordService[Application]):
     label = "application"
     read = ApplicationRead
     unique_problems = {PAIR_INDEX: ApplicationExists}
-    write_problems = (ReferenceNotFound, ApplicationExists, Immutable)
+    write_problems = (ReferenceNotFound, ApplicationExists, Immutable, CandidateErased)
 
     def application_of(self, record: Application) -> UUID | None:
         return record.id
@@ -48,7 +55,10 @@ class ApplicationService(RecordService[Application]):
                 if field in values and values[field] != getattr(current, field):
                     raise Immutable(f"{field} cannot change; create another application.")
         else:
-            await referenced(session, Candidate, principal, values["candidate_id"], "candidate_id")
+            candidate = await referenced(
+                session, Candidate, principal, values["candidate_id"], "candidate_id"
+            )
+            ensure_not_erased(candidate)
             await referenced(session, Vacancy, principal, values["vacancy_id"], "vacancy_id")
             await self._ensure_first(
                 session, principal, values["candidate_id"], values["vacancy_id"]

@@ -7,6 +7,7 @@ from app.core.auth import WorkflowWriter
 from app.core.deps import ClockDep, SessionDep
 from app.core.errors import (
     ApplicationClosed,
+    CandidateErased,
     InterviewCancelled,
     InterviewNotFinished,
     TemplateNotValid,
@@ -29,7 +30,11 @@ BASE = "/v1/interviews/{interview_id}/candidate-link"
     "`candidate_links` setting (that setting only has the worker send links by itself). The "
     "link lasts the agency's `candidate_link_days`.",
     openapi_extra=raises(
-        ApplicationClosed, InterviewCancelled, InterviewNotFinished, TemplateNotValid
+        ApplicationClosed,
+        CandidateErased,
+        InterviewCancelled,
+        InterviewNotFinished,
+        TemplateNotValid,
     ),
 )
 async def issue_candidate_link(

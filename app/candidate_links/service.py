@@ -19,6 +19,7 @@ from app.agency.service import get_agency
 from app.applications.service import message_context
 from app.candidate_links.links import CandidateLinks, CandidateLinksDep
 from app.candidate_links.schemas import CandidateLinkSnapshot
+from app.candidates.service import ensure_not_erased
 from app.core.auth import Principal
 from app.core.clock import Clock, add_local_days
 from app.core.db import set_tenant
@@ -115,11 +116,15 @@ async def issue_link(
     *,
     email: bool,
 ) -> IssuedLink:
-    """A fresh link for an interview that has ended, of an open application (404 another
-    agency's; 409 `interview-cancelled`, `interview-not-finished`, `application-closed`). The
-    interview's previous link stops working (410). With `email`, the link is emailed to the
-    candidate when they agreed to be contacted (`emailed` says whether)."""
+    """A fresh link for an interview that has ended, of an open application, of a candidate
+    not erased (404 another agency's; 409 `interview-cancelled`, `interview-not-finished`,
+    `application-closed`, `candidate-erased`). The interview's previous link stops working
+    (410). With `email`, the link is emailed to the candidate when they agreed to be contacted
+    (`emailed` says whether)."""
     interview, application = await finished_interview(session, principal, clock, interview_id)
+    candidate = await session.get(Candidate, (principal.agency_id, application.candidate_id))
+    assert candidate is not None  # the composite foreign key guarantees it
+    ensure_not_erased(candidate)
     link = await _link_of(session, principal, interview.id, lock=True)
     if link is None:
         link = await _insert(session, principal, clock, interview, application)

@@ -15,10 +15,12 @@ from app.candidates.schemas import (
 from app.candidates.service import candidates, referees
 from app.core.auth import RecordsReader, RecordsWriter
 from app.core.deps import ClockDep, SessionDep
+from app.core.errors import CandidateErased
 from app.core.etag import etag_of
 from app.core.idempotency import IdempotencyDep
 from app.core.openapi_headers import SETS_ETAG
 from app.core.pagination import Page, PageQuery
+from app.core.problem_docs import raises
 from app.core.record_routes import add_record_routes
 from app.core.routing import CandidateIdPath, ExternalIdQuery, UpdatedAfter
 from app.core.schemas import Email
@@ -66,7 +68,7 @@ async def list_referees(
     "/v1/candidates/{candidate_id}/referees",
     status_code=status.HTTP_201_CREATED,
     summary="Add a referee to a candidate",
-    openapi_extra=SETS_ETAG,
+    openapi_extra=raises(CandidateErased) | SETS_ETAG,
 )
 async def create_referee(
     principal: RecordsWriter,
@@ -77,7 +79,7 @@ async def create_referee(
     idem: IdempotencyDep,
     response: Response,
 ) -> RefereeRead:
-    candidate = await candidates.get(session, principal, candidate_id)
+    candidate = await candidates.living(session, principal, candidate_id)
     referee = await referees.create(session, principal, clock, data, candidate_id=candidate.id)
     return await idem.respond(
         response,

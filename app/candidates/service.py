@@ -10,20 +10,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.candidates.schemas import CandidateRead, RefereeRead
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.errors import InUse, ReferenceNotFound
+from app.core.errors import CandidateErased, InUse, ReferenceNotFound
 from app.core.events import record_event
 from app.core.pagination import PageParams
 from app.core.records import RecordService, any_exists, contains
 from app.models import Application, Candidate, Referee, RefereeHeadsUp, User
 
 
+def ensure_not_erased(candidate: Candidate) -> None:
+    """An erased candidate stays erased: their record is not filled in again, and no new
+    application, referee or candidate link is made for them."""
+    if candidate.erased_at is not None:
+        raise CandidateErased(
+            "The candidate was erased; if they come back, create them as a new candidate."
+        )
+
+
 class CandidateService(RecordService[Candidate]):
     model = Candidate
     label = "candidate"
     read = CandidateRead
-    write_problems = (ReferenceNotFound,)
+    write_problems = (ReferenceNotFound, CandidateErased)
     delete_problems = (InUse,)
     references = {"owner_id": User}
+
+    def check_change(self, record: Candidate) -> None:
+        ensure_not_erased(record)
+
+    async def living(
+        self, session: AsyncSession, principal: Principal, candidate_id: UUID
+    ) -> Candidate:
+        """The candidate, to add something about them (404 another agency's; 409 erased)."""
+        candidate = await self.get(session, principal, candidate_id)
+        ensure_not_erased(candidate)
+        return candidate
 
     async def check_delete(
         self, session: AsyncSession, principal: Principal, clock: Clock, record: Candidate

@@ -298,6 +298,10 @@ class HeadsUpAlreadySent(Problem):
     )
 
 
+class CandidateErased(Problem):
+    slug, status, title = "candidate-erased", 409, "The candidate was erased"
+
+
 class ApplicationOpen(Problem):
     slug, status, title = "application-open", 409, "The application is not closed"
 

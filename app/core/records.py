@@ -212,6 +212,10 @@ class RecordService(Generic[ModelT]):
             if values.get(field) is not None:
                 await referenced(session, model, principal, values[field], field)
 
+    def check_change(self, record: ModelT) -> None:
+        """A rule on changing `record` at all (an update or a replace), whatever the values:
+        raise its problem. Not a create rule, so creates keep their fast road."""
+
     def application_of(self, record: ModelT) -> UUID | None:
         """The application whose timeline shows this record's events, if any."""
         return None
@@ -503,6 +507,7 @@ class RecordService(Generic[ModelT]):
         *,
         partial: bool,
     ) -> ModelT:
+        self.check_change(record)
         values = data.model_dump(exclude_unset=partial)
         await self.check(session, principal, values, record)
         values = self._columns(values)
