@@ -2,6 +2,7 @@
 is 422, out-of-range instants are 422, absurd tokens are 401; and an error response leaves the
 kept-alive connection serving the next request."""
 
+import gzip
 import http.client
 import json
 import threading
@@ -56,6 +57,27 @@ async def test_a_body_over_the_limit_is_413_before_it_is_read(
         )
         assert_problem(response, 413, "payload-too-large")
     assert await list_ids(agency_a.admin, "/v1/candidates") == before
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate, gzip"])
+async def test_a_compressed_body_is_a_415_that_says_so(agency_a: Tenant, coding: str) -> None:
+    """Not a NUL in the body (gzip's header has one), nor JSON that does not parse."""
+    before = await list_ids(agency_a.admin, "/v1/candidates")
+    body = gzip.compress(json.dumps({"first_name": "A", "last_name": "B"}).encode())
+    response = await agency_a.admin.post(
+        "/v1/candidates",
+        content=body,
+        headers={"content-type": "application/json", "content-encoding": coding},
+    )
+    problem = assert_problem(response, 415, "unsupported-content-encoding")
+    assert coding in problem["detail"]
+    assert await list_ids(agency_a.admin, "/v1/candidates") == before
+    plain = await agency_a.admin.post(
+        "/v1/candidates",
+        json={"first_name": "A", "last_name": "B", "email": "a@example.com"},
+        headers={"content-encoding": "identity"},
+    )
+    assert plain.status_code == 201, plain.text
 
 
 @pytest.mark.parametrize(

@@ -362,6 +362,14 @@ class PayloadTooLarge(Problem):
     slug, status, title = "payload-too-large", 413, "The request body is too large"
 
 
+class UnsupportedEncoding(Problem):
+    slug, status, title = (
+        "unsupported-content-encoding",
+        415,
+        "The body is compressed; send it as it is (no Content-Encoding)",
+    )
+
+
 class ServiceUnavailable(Problem):
     slug, status, title = "service-unavailable", 503, "The service cannot answer right now"
 

@@ -22,6 +22,7 @@ from app.core.errors import (
     PayloadTooLarge,
     Problem,
     ServiceUnavailable,
+    UnsupportedEncoding,
     ValidationFailed,
     problem_response,
 )
@@ -82,7 +83,11 @@ class InputGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        kind = Headers(scope=scope).get("content-type", "").split(";", 1)[0].strip().lower()
+        headers = Headers(scope=scope)
+        coding = headers.get("content-encoding", "").strip().lower()
+        if body and coding not in ("", "identity"):
+            return b"", UnsupportedEncoding(f"Content-Encoding {coding[:40]!r} is not accepted.")
+        kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if kind.endswith("json"):
             pattern = _NUL_IN_JSON
         elif kind == "application/x-www-form-urlencoded":

@@ -37,6 +37,7 @@ from app.core.errors import (
     ServiceUnavailable,
     StaleEtag,
     TokenExpired,
+    UnsupportedEncoding,
     ValidationFailed,
 )
 from app.core.openapi_headers import document_headers, header_refs
@@ -81,7 +82,7 @@ def _common_problems(method: str, operation: dict[str, Any]) -> list[type[Proble
     if any(where == "path" for where, _ in parameters):
         found.append(NotFound)
     if "requestBody" in operation:
-        found += [MalformedRequest, PayloadTooLarge]
+        found += [MalformedRequest, PayloadTooLarge, UnsupportedEncoding]
     if ("header", "If-Match") in parameters or method != "get":
         found.append(StaleEtag)  # a stale If-Match, or a write that lost a race
     if ("query", "cursor") in parameters:
