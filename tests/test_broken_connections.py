@@ -160,3 +160,15 @@ async def test_a_transaction_postgres_undid_for_a_conflict_is_a_503_to_retry(
     assert isinstance(problem, ServiceUnavailable)
     assert problem.headers["Retry-After"] == "1"
     assert not connection_to_discard(failed.value)  # the connection itself is sound
+
+
+async def test_a_conflict_met_on_the_driver_itself_is_a_503_too(own_engine: AsyncEngine) -> None:
+    """Events and fast creates go to asyncpg directly: its own exception, no SQLAlchemy
+    wrapper."""
+    async with own_engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        with pytest.raises(asyncpg.exceptions.ForeignKeyViolationError) as failed:
+            await raw.execute("DO $$ BEGIN RAISE EXCEPTION 'gone' USING ERRCODE = '23503'; END $$")
+    problem = _problem_for(failed.value, {"type": "http", "path": "/v1/candidates"})
+    assert isinstance(problem, ServiceUnavailable)

@@ -134,16 +134,24 @@ def lost_connection(exc: BaseException) -> bool:
     return False
 
 
-_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+_RETRYABLE_SQLSTATES = frozenset(
+    {
+        "40P01",  # deadlock detected
+        "40001",  # serialization failure
+        # A unique or foreign key check that no rule answered: two requests raced to make the
+        # same row, or one made a row for another that a third removed meanwhile.
+        "23505",
+        "23503",
+    }
+)
 
 
 def retryable_conflict(exc: BaseException) -> bool:
-    """PostgreSQL undid the transaction because it met another head-on (a deadlock, or a
-    serialization failure): nothing was written, and the same request again may well pass."""
-    return (
-        isinstance(exc, DBAPIError)
-        and getattr(driver_error(exc), "sqlstate", None) in _RETRYABLE_SQLSTATES
-    )
+    """PostgreSQL undid the transaction because it met another head-on (a deadlock, a
+    serialization failure, a race a rule did not answer): nothing was written, and the same
+    request again may well pass (or get the rule's own answer)."""
+    found = driver_error(exc) if isinstance(exc, DBAPIError) else exc  # or asyncpg's own
+    return getattr(found, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 def connection_to_discard(exc: BaseException) -> bool:

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.db import driver_error
 from app.core.errors import MessageNotFailed, TemplateNotValid
 from app.core.etag import ensure_match
 from app.core.events import record_event
@@ -91,6 +93,12 @@ async def save_template(
     if_match: str | None,
 ) -> CurrentTemplate:
     await _sample_render(kind, subject, body, SAVE_BUDGET_SECONDS)
+    # One save of an agency's template of this kind at a time: two first saves both found no
+    # row and both inserted. The second now waits, then finds the first's row and updates it.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"message_template:{principal.agency_id}:{kind.value}"},
+    )
     now = clock.now()
     stored = await _stored_template(session, principal, kind)
     if stored is None:
@@ -198,9 +206,20 @@ async def queue_message(
         created_at=now,
         updated_at=now,
     )
-    session.add(message)
-    await session.flush()
+    await session.flush()  # what is pending stays out of the savepoint below
+    try:
+        async with session.begin_nested():
+            session.add(message)
+            await session.flush()
+    except IntegrityError as exc:
+        # A request running alongside queued the same purpose after the look above.
+        if getattr(driver_error(exc), "constraint_name", None) == DEDUPE_INDEX:
+            return None
+        raise
     return message
+
+
+DEDUPE_INDEX = "uq_message_agency_id_dedupe_key"
 
 
 def message_id_header(message_id: UUID, sender_email: str | None) -> str:

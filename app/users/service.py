@@ -3,11 +3,13 @@
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.db import driver_error
 from app.core.errors import EmailTaken, Forbidden, LastAdmin
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
@@ -56,6 +58,20 @@ async def _ensure_email_free(
         raise EmailTaken(f"{email} is already a user of your agency.")
 
 
+EMAIL_INDEX = "uq_app_user_agency_id_email"
+
+
+async def _flush_with_email(session: AsyncSession, email: str) -> None:
+    """Flush a user's row; a request that took the same email meanwhile (after
+    `_ensure_email_free` looked) makes it the same 409."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if getattr(driver_error(exc), "constraint_name", None) == EMAIL_INDEX:
+            raise EmailTaken(f"{email} is already a user of your agency.") from None
+        raise
+
+
 def _ensure_may_manage(principal: Principal, *roles: Role | None) -> None:
     """API keys may provision consultants, never admins (no key can mint an admin)."""
     if not principal.is_person and Role.admin in roles:
@@ -78,7 +94,7 @@ async def create_user(
         updated_at=now,
     )
     session.add(user)
-    await session.flush()
+    await _flush_with_email(session, data.email)
     audit.record(session, principal, clock, "user.created", ("user", user.id), role=data.role)
     return user
 
@@ -130,7 +146,7 @@ async def update_user(
     if changed:
         touch(user, clock.now())
         audit.record(session, principal, clock, "user.updated", ("user", user.id), fields=changed)
-        await session.flush()
+        await _flush_with_email(session, user.email)
     return user
 
 

@@ -13,6 +13,7 @@ from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import (
     DeliveryPending,
+    NotFound,
     ServiceUnavailable,
     WebhookUrlRefused,
 )
@@ -190,6 +191,15 @@ async def send_test(
 ) -> tuple[WebhookDelivery, Event]:
     """A `webhook.test` event delivered to this endpoint only (enabled or not)."""
     endpoint = await get_endpoint(session, principal, endpoint_id)
+    # Held (FOR KEY SHARE) against a DELETE running alongside: this waits for it, then finds
+    # no endpoint (404) rather than inserting a delivery for one that is gone.
+    held = await session.scalar(
+        select(WebhookEndpoint.id)
+        .where(WebhookEndpoint.agency_id == principal.agency_id, WebhookEndpoint.id == endpoint.id)
+        .with_for_update(read=True, key_share=True)
+    )
+    if held is None:
+        raise NotFound("No webhook endpoint with that id.")
     event = record_event(
         session,
         principal,
