@@ -90,3 +90,15 @@ async def test_records_made_while_a_webhook_endpoint_is_deleted_are_made(
     statuses = await at_once(create_or_delete)
     assert statuses == {201: AT_ONCE - 1, 204: 1}
     assert len((await make_candidate(api))["id"]) > 0
+
+
+async def test_erasures_at_once_are_one_erasure(agency_a: Tenant) -> None:
+    """The others wait for it and change nothing, as erasing again does (no 412: no If-Match
+    was sent)."""
+    story = await scene(agency_a)
+    path = f"/v1/candidates/{story.candidate['id']}/erasure"
+    answers: list[Response] = await asyncio.gather(
+        *(agency_a.admin.post(path, json={"reason": "asked"}) for _ in range(AT_ONCE))
+    )
+    assert [a.status_code for a in answers] == [200] * AT_ONCE, [a.text for a in answers]
+    assert sum(1 for a in answers if a.json()["changed"]) == 1

@@ -173,6 +173,14 @@ async def erase_candidate(
 ) -> ErasureReport:
     """Anonymise the candidate everywhere; idempotent (erasing twice changes nothing more)."""
     candidate = await candidates.get(session, principal, candidate_id)
+    # Two erasures at once: the second waits here, then sees the first's and changes nothing
+    # (they deadlocked on the referees' rows, and the loser answered 412 with no If-Match).
+    await session.execute(
+        select(Candidate)
+        .where(Candidate.agency_id == principal.agency_id, Candidate.id == candidate.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
     if candidate.erased_at is not None:
         return ErasureReport(candidate_id=candidate.id, erased_at=candidate.erased_at, changed={})
     now = clock.now()
