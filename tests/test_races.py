@@ -102,3 +102,18 @@ async def test_erasures_at_once_are_one_erasure(agency_a: Tenant) -> None:
     )
     assert [a.status_code for a in answers] == [200] * AT_ONCE, [a.text for a in answers]
     assert sum(1 for a in answers if a.json()["changed"]) == 1
+
+
+async def test_retries_of_a_finished_request_at_once_all_replay_it(agency_a: Tenant) -> None:
+    """Not 409 `idempotency-key-in-flight`: the first request is over; only the retries met."""
+    api: AsyncClient = await agency_a.integration()
+    body = {"first_name": "Ada", "last_name": "Retry", "email": "ada.retry@example.com"}
+    headers = {"Idempotency-Key": "retry-storm-1"}
+    first = await api.post("/v1/candidates", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    answers: list[Response] = await asyncio.gather(
+        *(api.post("/v1/candidates", json=body, headers=headers) for _ in range(AT_ONCE))
+    )
+    assert [a.status_code for a in answers] == [201] * AT_ONCE, [a.text for a in answers]
+    assert {a.json()["id"] for a in answers} == {first.json()["id"]}
+    assert all(a.headers["idempotent-replayed"] == "true" for a in answers)

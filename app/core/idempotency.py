@@ -144,8 +144,6 @@ async def idempotency(
     idem.request_hash = mac.digest()
 
     lock = _lock_id(principal.agency_id, idem.credential, key)
-    if not await session.scalar(select(func.pg_try_advisory_xact_lock(lock))):
-        raise IdempotencyKeyInFlight("Wait for the first request to finish, then retry.")
     where = (
         IdempotencyKey.agency_id == principal.agency_id,
         IdempotencyKey.credential == idem.credential,
@@ -153,8 +151,19 @@ async def idempotency(
     )
     stored = await session.scalar(select(IdempotencyKey).where(*where))
     if stored is not None and stored.expires_at <= clock.now():
-        await session.execute(delete(IdempotencyKey).where(*where))
         stored = None
+    if not await session.scalar(select(func.pg_try_advisory_xact_lock(lock))):
+        # Another request holds the key: the first, still running (409), or a retry of a
+        # finished one, which is answered like any retry.
+        if stored is None:
+            raise IdempotencyKeyInFlight("Wait for the first request to finish, then retry.")
+    elif stored is None:  # read again under the lock: the first may have finished just now
+        stored = await session.scalar(
+            select(IdempotencyKey).where(*where).execution_options(populate_existing=True)
+        )
+        if stored is not None and stored.expires_at <= clock.now():
+            await session.execute(delete(IdempotencyKey).where(*where))
+            stored = None
     if stored is None:
         return idem
     if not hmac.compare_digest(stored.request_hash, idem.request_hash):
