@@ -167,6 +167,12 @@ def driver_error(exc: DBAPIError) -> BaseException | None:
     return getattr(exc.orig, "__cause__", None)
 
 
+def violated_constraint(exc: DBAPIError) -> str | None:
+    """The unique (or other) constraint a refused write broke, by name."""
+    name = getattr(driver_error(exc), "constraint_name", None)
+    return name if isinstance(name, str) else None
+
+
 def _refused_by_server(exc: DBAPIError) -> bool:
     """An error PostgreSQL answered (it has an SQLSTATE), as opposed to no answer at all."""
     return getattr(driver_error(exc), "sqlstate", None) is not None

@@ -34,7 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.db import driver_connection, driver_error
+from app.core.db import driver_connection, violated_constraint
 from app.core.errors import ExternalIdTaken, NotFound, Problem, ReferenceNotFound
 from app.core.etag import ensure_match
 from app.core.events import flushed_driver, insert_event, record_event
@@ -356,7 +356,7 @@ class RecordService(Generic[ModelT]):
                 await session.scalars(insert(self.model).returning(self.model), [row])
             ).one()
         except IntegrityError as exc:
-            constraint = getattr(driver_error(exc), "constraint_name", None)
+            constraint = violated_constraint(exc)
             raise self._unique_problem(constraint) or exc from exc
         await self.write_extra(session, principal, record, data, creating=True)
         shown = self.read.model_validate(record)

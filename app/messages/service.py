@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agency.service import get_agency
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.db import driver_error
+from app.core.db import violated_constraint
 from app.core.errors import MessageNotFailed, TemplateNotValid
 from app.core.etag import ensure_match
 from app.core.events import record_event
@@ -213,7 +213,7 @@ async def queue_message(
             await session.flush()
     except IntegrityError as exc:
         # A request running alongside queued the same purpose after the look above.
-        if getattr(driver_error(exc), "constraint_name", None) == DEDUPE_INDEX:
+        if violated_constraint(exc) == DEDUPE_INDEX:
             return None
         raise
     return message

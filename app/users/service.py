@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.core.auth import Principal
 from app.core.clock import Clock
-from app.core.db import driver_error
+from app.core.db import violated_constraint
 from app.core.errors import EmailTaken, Forbidden, LastAdmin
 from app.core.etag import ensure_match
 from app.core.pagination import PageParams, paginate
@@ -67,7 +67,7 @@ async def _flush_with_email(session: AsyncSession, email: str) -> None:
     try:
         await session.flush()
     except IntegrityError as exc:
-        if getattr(driver_error(exc), "constraint_name", None) == EMAIL_INDEX:
+        if violated_constraint(exc) == EMAIL_INDEX:
             raise EmailTaken(f"{email} is already a user of your agency.") from None
         raise
 
