@@ -276,7 +276,8 @@ async def _endpoint_failed(
     endpoint = await session.scalar(
         select(WebhookEndpoint)
         .where(WebhookEndpoint.agency_id == principal.agency_id, WebhookEndpoint.id == endpoint_id)
-        .with_for_update()
+        # NO KEY UPDATE: events fanning out (FOR KEY SHARE) need not wait for this.
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     assert endpoint is not None

@@ -52,7 +52,7 @@ async def test_deleting_an_endpoint_while_a_delivery_is_settled_does_not_deadloc
             await asyncio.sleep(0.01)
         assert not deleting.done()
         await worker.execute(  # then `_endpoint_failed`
-            text("SELECT id FROM webhook_endpoint WHERE id = :id FOR UPDATE"),
+            text("SELECT id FROM webhook_endpoint WHERE id = :id FOR NO KEY UPDATE"),
             {"id": endpoint_id},
         )
     deleted = await deleting
