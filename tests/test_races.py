@@ -3,7 +3,8 @@ a success or the rule's own 4xx, never a 500. Before the fixes, two first writes
 both found no row and both inserted; the loser's unique violation was a 500.
 
 In-process requests on one event loop interleave at every database round trip, as requests
-of a served app do; eight at once made each of these fail in most runs before its fix."""
+of a served app do. Before its fix, each test here failed in 2 of 2 runs, but the webhook one
+(1 of 3: that race needs a narrower window)."""
 
 import asyncio
 from collections import Counter
