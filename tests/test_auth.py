@@ -17,6 +17,7 @@ from app.core.db import set_tenant
 from app.core.ids import AgencyId
 from app.core.security import issue_access_token
 from tests.support.problems import assert_problem
+from tests.support.records import read
 from tests.support.tenants import Tenant, log_in, new_client, unique_email
 
 TOKEN_TTL_SECONDS = 900
@@ -89,6 +90,25 @@ async def test_unknown_email_is_refused_like_a_wrong_password(
 
     body = assert_problem(response, 401, "invalid-credentials")
     assert "access_token" not in body
+    wrong = await log_in(anon, agency_a.admin_email, agency_a.admin_password + "x")
+    assert body["detail"] == wrong.json()["detail"]  # the text says nothing of the account
+
+
+async def test_another_agency_cannot_crowd_a_person_out_of_logging_in(
+    anon: AsyncClient, agency_a: Tenant, agency_b: Tenant
+) -> None:
+    """An admin elsewhere makes and removes users with the person's email, ten times and
+    more: the person's own account still logs in (the lookup keeps ten accounts per email, in
+    agency order, and removed users no longer count among them)."""
+    squatter, home = sorted((agency_a, agency_b), key=lambda t: str(t.agency_id))
+    person = await home.add_user("consultant")
+    for _ in range(11):
+        made = await squatter.add_user("consultant", email=person["email"])
+        _, etag = await read(squatter.admin, f"/v1/users/{made['id']}")
+        removed = await squatter.admin.delete(f"/v1/users/{made['id']}", headers={"If-Match": etag})
+        assert removed.status_code == 204, removed.text
+    response = await log_in(anon, person["email"], person["password"])
+    assert response.status_code == 200, response.text
 
 
 async def test_password_is_stored_as_argon2id(app: FastAPI, agency_a: Tenant) -> None:

@@ -19,6 +19,9 @@ from app.core.limit_store import LimitStore
 from app.core.security import issue_access_token, verify_password_in_thread
 from app.models import Agency, ApiKey, User
 
+WRONG = "Wrong email or password, or the account is deactivated."
+"""One answer whether or not the email has an account: no oracle in the text (nor in the time:
+a missing account costs a hash too)."""
 _CANDIDATES = text("SELECT agency_id, user_id, password_hash, active FROM login_candidates(:email)")
 
 
@@ -52,13 +55,13 @@ async def login(
         # Same cost as a wrong password: no account oracle.
         await verify_password_in_thread(None, password)
         await throttle.record_failure(limits, keys, clock.now())
-        raise InvalidCredentials("Wrong email or password.")
+        raise InvalidCredentials(WRONG)
     matches = [
         r for r in rows if await verify_password_in_thread(r.password_hash, password) and r.active
     ]
     if not matches:
         await throttle.record_failure(limits, keys, clock.now())
-        raise InvalidCredentials("Wrong email or password, or the account is deactivated.")
+        raise InvalidCredentials(WRONG)
     await throttle.forget_failures(limits, session, keys)
     if len(matches) > 1:
         raise AmbiguousLogin("Pass your agency id as client_id to choose.")
