@@ -98,6 +98,7 @@ async def test_a_template_that_does_not_render_is_refused_at_put(
         "{% endfor %}",
         "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}"
         "{% endfor %}",
+        "{{ lipsum(15000, False, 1000, 1001)|length }}",  # filler made in one call: not offered
     ],
 )
 async def test_a_template_that_would_take_the_server_s_time_or_memory_is_refused_at_once(
