@@ -11,6 +11,7 @@ from httpx import AsyncClient
 
 from app.core.clock import FixedClock, add_local_days
 from app.feedback.links import AUDIENCE, FeedbackLinks
+from tests.support.delivery import outbox_row
 from tests.support.feedback import (
     DAY,
     FEEDBACK,
@@ -34,6 +35,11 @@ from tests.support.records import (
 from tests.support.tenants import Tenant
 
 # --- Creating the request ----------------------------------------------------------------------
+
+
+def hidden(link: str) -> str:
+    """The link as the API shows it in a message's body: its token replaced."""
+    return link.rsplit("/", 1)[0] + "/[redacted]"
 
 
 async def test_a_request_needs_an_unsuccessful_outcome(agency_a: Tenant) -> None:
@@ -83,7 +89,9 @@ async def test_an_unsuccessful_outcome_asks_the_hiring_contact(
     assert messages[0]["recipient_type"] == "contact"
     assert messages[0]["recipient_id"] == s.contact["id"]
     assert messages[0]["to"] == s.contact["email"]
-    assert link in messages[0]["body"]
+    assert link in (await outbox_row(agency_a, messages[0]["id"])).body  # the email carries it
+    assert link not in messages[0]["body"]  # what shows the message does not: a credential
+    assert hidden(link) in messages[0]["body"]
     assert s.candidate["last_name"] not in messages[0]["body"]
     events = await events_of(agency_a, "feedback.requested")
     assert [e["object_id"] for e in events] == [request["id"]]
@@ -152,7 +160,7 @@ async def test_without_any_contact_none_is_created_until_a_consultant_names_one(
     assert [(m["kind"], m["recipient_id"]) for m in messages] == [
         ("feedback_request", s.contact["id"])
     ]
-    assert created.json()["client_link"] in messages[0]["body"]
+    assert created.json()["client_link"] in (await outbox_row(agency_a, messages[0]["id"])).body
 
 
 # --- Chasing -----------------------------------------------------------------------------------
@@ -186,7 +194,8 @@ async def test_chases_follow_the_agency_schedule_then_the_request_expires(
     assert len(reminders) == 1
     assert reminders[0]["recipient_id"] == s.contact["id"]
     assert reminders[0]["to"] == s.contact["email"]
-    assert chased["client_link"] in reminders[0]["body"]
+    assert chased["client_link"] in (await outbox_row(agency_a, reminders[0]["id"])).body
+    assert hidden(chased["client_link"]) in reminders[0]["body"]
 
     # The worker may run again at the same moment: nothing more is sent.
     assert await chase(agency_a, clock) == 0

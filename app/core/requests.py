@@ -29,6 +29,16 @@ _LINK_PATH = re.compile(r"^(/feedback|/candidate|/v1/public/[^/]+)/[^/]+")
 _JWT_SEGMENT = re.compile(r"(?<=/)eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-.]*")
 
 
+_LINK_IN_TEXT = re.compile(r"(/(?:feedback|candidate)/)eyJ[A-Za-z0-9_\-.]+")
+
+
+def without_link_tokens(text: str) -> str:
+    """`text` (an email's body) with the token of every public link in it replaced: the link
+    is the recipient's credential, so what shows the body elsewhere (the API, events,
+    webhooks, exports) must not hand it on."""
+    return _LINK_IN_TEXT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+
+
 def loggable_path(path: str) -> str:
     """`path` with any signed-link token replaced, so that no log line holds a credential."""
     path = _LINK_PATH.sub(lambda m: f"{m.group(1)}/{REDACTED}", path, count=1)

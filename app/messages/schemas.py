@@ -1,8 +1,9 @@
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, field_validator
 
+from app.core.requests import without_link_tokens
 from app.core.schemas import InputModel, OutputModel, SingleLine, Timestamp
 from app.models import MessageKind, MessageStatus, RecipientType
 
@@ -87,7 +88,10 @@ class MessageRead(OutputModel):
     recipient_type: RecipientType
     recipient_id: UUID
     subject: str
-    body: str
+    body: str = Field(
+        description="As sent, but for the token of a link to a public page (`[redacted]`): "
+        "that link is the recipient's credential."
+    )
     application_id: UUID | None
     related: dict[str, Any] = Field(description="Ids of the objects the message concerns.")
     attempts: int = Field(description="Sending attempts so far (a claim by a worker counts one).")
@@ -104,6 +108,8 @@ class MessageRead(OutputModel):
     )
     created_at: Timestamp
     updated_at: Timestamp
+
+    _no_link_tokens = field_validator("body")(without_link_tokens)
 
 
 class MessageDelivery(OutputModel):

@@ -4,18 +4,23 @@ interview held (not cancelled) and ended within `candidate_link_days`, and once 
 however many workers run the schedule at once. The mail is read at a real SMTP server."""
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
+from uuid import UUID
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import FixedClock
-from app.core.db import create_engine, session_factory
+from app.core.db import create_engine, session_factory, set_tenant
+from app.core.ids import AgencyId
 from app.core.provision import DatabaseUrls
 from app.delivery.mail import SmtpConfig, SmtpTransport
-from app.models import MessageKind, MessageStatus
+from app.models import Event, MessageKind, MessageStatus
 from tests.support.delivery import make_worker, outbox_rows
 from tests.support.records import events_of, set_application_status
 from tests.support.smtp import smtp_sink
@@ -86,6 +91,10 @@ async def test_the_worker_emails_the_link_once_and_only_where_the_rules_allow(
     issued = await events_of(agency_a, "candidate_link.issued")
     assert [(e["user_id"], e["data"]["emailed"]) for e in issued] == [(None, True)]
     assert await link_rows(agency_b) == [] and await link_mail(agency_b) == []
+    # The email carried the link; its event (the feed, webhooks) shows it without the token.
+    (snapshot,) = await snapshots_of(agency_a, "message.sent", sent.id)
+    assert url not in json.dumps(snapshot)
+    assert snapshot["body"] == sent.body.replace(url, url.rsplit("/", 1)[0] + "/[redacted]")
 
 
 async def test_an_interview_ends_and_the_next_pass_sends_its_link(
@@ -145,3 +154,18 @@ async def test_racing_workers_send_each_link_once(
     assert sorted(str(r.interview_id) for r in rows) == sorted(s.interview["id"] for s in scenes)
     assert all(r.generation == 1 for r in rows)
     assert len(await events_of(agency_a, "candidate_link.issued")) == 3
+
+
+async def snapshots_of(agency: Tenant, event_type: str, object_id: UUID) -> list[dict[str, Any]]:
+    """The objects as events of `event_type` about `object_id` recorded them (what the feed
+    and webhooks send as `data`)."""
+    async with agency.app.state.sessions() as session, session.begin():
+        await set_tenant(session, AgencyId(agency.agency_id))
+        found = await session.scalars(
+            select(Event.snapshot).where(
+                Event.agency_id == agency.agency_id,
+                Event.type == event_type,
+                Event.object_id == object_id,
+            )
+        )
+        return [s for s in found.all() if s is not None]
