@@ -410,3 +410,16 @@ async def test_the_token_never_reaches_the_logs_or_a_problem(
     assert ("unhandled_error", "/v1/public/explode/[redacted]", None) in logged
     assert ("request", "/v1/public/explode/[redacted]", 500) in logged
     assert token not in json.dumps(entries, default=str)
+
+
+async def test_the_json_twin_keeps_its_token_out_of_caches_and_referers(
+    agency_a: Tenant, anon: AsyncClient
+) -> None:
+    """As the pages do: on the form's JSON, and on the problem a forged token gets."""
+    _, request, path = await requested(agency_a)
+    twin = public_path(request["client_link"])
+    forged = twin.rsplit("/", 1)[0] + "/" + forged_signature(path.rsplit("/", 1)[1])
+    for response, status in ((await anon.get(twin), 200), (await anon.get(forged), 404)):
+        assert response.status_code == status, response.text
+        assert response.headers["cache-control"] == "no-store", status
+        assert response.headers["referrer-policy"] == "no-referrer", status

@@ -39,6 +39,11 @@ def without_link_tokens(text: str) -> str:
     return _LINK_IN_TEXT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
 
 
+LINK_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+"""On every answer to a link's URL (a page, its JSON twin, their problems): the token is not
+passed on as a Referer, nor kept by a cache."""
+
+
 def loggable_path(path: str) -> str:
     """`path` with any signed-link token replaced, so that no log line holds a credential."""
     path = _LINK_PATH.sub(lambda m: f"{m.group(1)}/{REDACTED}", path, count=1)
@@ -87,6 +92,9 @@ class RequestIdMiddleware:
                 quota = scope["state"].get("rate_limit")
                 if quota is not None:
                     headers["RateLimit"] = quota.headers()["RateLimit"]
+                if _LINK_PATH.match(scope["path"]):  # a credential in the URL: the JSON twins too
+                    for name, value in LINK_HEADERS.items():
+                        headers.setdefault(name, value)
             await send(message)
 
         try:
