@@ -122,6 +122,24 @@ async def _addresses(host: str, port: int, lookup: Lookup) -> list[str]:
     return addresses
 
 
+# IPv6 forms that carry an IPv4 address a gateway may route to: judged by that address.
+_EMBEDDING = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"))
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global and unicast; for IPv4-mapped, IPv4-compatible, NAT64 and 6to4 addresses, the
+    IPv4 address inside must be too (`is_global` alone passes `::127.0.0.1`)."""
+    if address.is_multicast or not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = address.ipv4_mapped or address.sixtofour
+        if inner is None and any(address in net for net in _EMBEDDING):
+            inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if inner is not None:
+            return _public(inner)
+    return True
+
+
 async def vet(url: str, allow_private: bool, lookup: Lookup = system_lookup) -> Target:
     """Resolve the URL's host; refuse it unless every address is public (or private ones are
     allowed). Returns the address to connect to. `ResolverUnavailable` when the resolver could
@@ -133,6 +151,6 @@ async def vet(url: str, allow_private: bool, lookup: Lookup = system_lookup) -> 
     addresses = await _addresses(host, port, lookup)
     if not allow_private:
         for address in addresses:
-            if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+            if not _public(ipaddress.ip_address(address.split("%", 1)[0])):
                 raise UrlRefused(f"resolves to {address}, which is not a public address")
     return Target(parts.scheme, host, port, addresses[0])

@@ -197,3 +197,18 @@ async def test_a_delivery_goes_to_the_vetted_address_under_its_own_host_name() -
     assert asked == ["hooks.ats.test"]
     (got,) = receiver.snapshot()
     assert got.headers["host"] == f"hooks.ats.test:{receiver.port}"
+
+
+async def test_addresses_that_carry_a_private_one_inside_are_refused() -> None:
+    """IPv6 forms a gateway maps to IPv4 (compatible, NAT64, 6to4) are judged by the IPv4
+    address inside; multicast is no host. Literal addresses: no resolver involved."""
+    for refused in (
+        "https://[::127.0.0.1]/hooks",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 of 169.254.169.254
+        "https://[2002:7f00:1::1]/hooks",  # 6to4 of 127.0.0.1
+        "https://224.0.0.1/hooks",
+    ):
+        with pytest.raises(UrlRefused, match="not a public address"):
+            await vet(refused, allow_private=False)
+    for public in ("https://[64:ff9b::5db8:d822]/hooks", "https://[2002:5db8:d822::1]/hooks"):
+        assert (await vet(public, allow_private=False)).host.startswith(("64:", "2002:"))
