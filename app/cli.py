@@ -27,6 +27,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from app.core.exceptions import causes
 from app.demo.cli import demo_cli
 
 if TYPE_CHECKING:
@@ -152,13 +153,9 @@ class Signals:
         a RuntimeError), and the signal may land there."""
         if self.received is None:
             return
-        seen: set[int] = set()
-        cause: BaseException | None = error
-        while cause is not None and id(cause) not in seen:
-            if isinstance(cause, SystemExit) and cause.code == 128 + self.received:
-                raise SystemExit(cause.code) from None
-            seen.add(id(cause))
-            cause = cause.__cause__ or cause.__context__
+        ours = 128 + self.received
+        if any(isinstance(c, SystemExit) and c.code == ours for c in causes(error)):
+            raise SystemExit(ours) from None
 
     def leaving(self) -> None:
         """On the way out: further signals change nothing."""

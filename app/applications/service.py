@@ -16,9 +16,10 @@ from app.core.errors import (
     ApplicationExists,
     CandidateErased,
     Immutable,
+    NotFound,
     ReferenceNotFound,
 )
-from app.core.records import RecordService, referenced
+from app.core.records import RecordService, hold, referenced
 from app.models import (
     Application,
     Candidate,
@@ -92,30 +93,23 @@ def ensure_open(application: Application) -> None:
         raise ApplicationClosed(f"The application is {application.status}; reopen it first.")
 
 
-async def lock_application(
-    session: AsyncSession, principal: Principal, application: Application
-) -> None:
-    """Hold the application's row (and read it afresh) until the transaction ends: steps on
-    one application then run one after another, each seeing what the one before it did (two
-    first PUTs of a step both found none and both inserted). The lock is FOR NO KEY UPDATE:
-    rows that merely point at the application are not held up."""
-    await session.execute(
-        select(Application)
-        .where(Application.agency_id == principal.agency_id, Application.id == application.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-
-
 async def open_application(
     session: AsyncSession, principal: Principal, application_id: UUID
 ) -> Application:
     """The application, when it is still open (404 when not the caller's; 409 when closed),
-    held for this transaction's step (`lock_application`)."""
+    held for this transaction's step (`hold_open`)."""
     application = await applications.get(session, principal, application_id)
-    await lock_application(session, principal, application)
-    ensure_open(application)
+    await hold_open(session, principal, application)
     return application
+
+
+async def hold_open(session: AsyncSession, principal: Principal, application: Application) -> None:
+    """Steps on one application run one after another (`hold`), each seeing what the one
+    before it did (two first PUTs of a step both found none and both inserted); then 409 when
+    it is closed."""
+    if not await hold(session, principal, application):
+        raise NotFound("No application with that id.")
+    ensure_open(application)
 
 
 async def message_context(

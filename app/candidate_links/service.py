@@ -19,7 +19,7 @@ from app.agency.service import get_agency
 from app.applications.service import message_context
 from app.candidate_links.links import CandidateLinks, CandidateLinksDep
 from app.candidate_links.schemas import CandidateLinkSnapshot
-from app.candidates.service import ensure_not_erased
+from app.candidates.service import candidates
 from app.core.auth import Principal
 from app.core.clock import Clock, add_local_days
 from app.core.db import set_tenant
@@ -122,9 +122,7 @@ async def issue_link(
     (410). With `email`, the link is emailed to the candidate when they agreed to be contacted
     (`emailed` says whether)."""
     interview, application = await finished_interview(session, principal, clock, interview_id)
-    candidate = await session.get(Candidate, (principal.agency_id, application.candidate_id))
-    assert candidate is not None  # the composite foreign key guarantees it
-    ensure_not_erased(candidate)
+    await candidates.living(session, principal, application.candidate_id)
     link = await _link_of(session, principal, interview.id, lock=True)
     if link is None:
         link = await _insert(session, principal, clock, interview, application)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.errors import Problem
+from app.core.exceptions import causes
 from app.core.ids import AgencyId
 
 ASYNC_DRIVER = "asyncpg"
@@ -122,16 +123,11 @@ def lost_connection(exc: BaseException) -> bool:
         return True
     if isinstance(exc, (OperationalError, InterfaceError)) and not _refused_by_server(exc):
         return True
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, _CONNECTION_ERRORS):
-            return True
-        if isinstance(current, OSError) and _raised_in_driver(current):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return any(
+        isinstance(cause, _CONNECTION_ERRORS)
+        or (isinstance(cause, OSError) and _raised_in_driver(cause))
+        for cause in causes(exc)
+    )
 
 
 _RETRYABLE_SQLSTATES = frozenset(

@@ -86,6 +86,21 @@ async def get_owned(
     return found
 
 
+async def hold(
+    session: AsyncSession, principal: Principal, record: Any, *, key_share: bool = False
+) -> bool:
+    """Lock `record`'s row until the transaction ends and read it afresh; False when a DELETE
+    running alongside (waited for) removed it. FOR NO KEY UPDATE: writes about the row queue,
+    each seeing what the one before did, while rows that merely point at it are not held up.
+    With `key_share`, FOR KEY SHARE: only a DELETE waits, as for a row about to be pointed at."""
+    stmt = (
+        _by_id(type(record), principal, record.id)
+        .with_for_update(read=key_share, key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(stmt) is not None
+
+
 async def step_of(
     session: AsyncSession,
     principal: Principal,

@@ -31,7 +31,9 @@ from app.candidates.schemas import CandidateRead, RefereeRead
 from app.candidates.service import candidates
 from app.core.auth import Principal
 from app.core.clock import Clock
+from app.core.errors import NotFound
 from app.core.events import record_event
+from app.core.records import hold
 from app.core.scheduled import claim_run
 from app.core.timestamps import stamp, touch
 from app.data_rights.schemas import (
@@ -175,12 +177,8 @@ async def erase_candidate(
     candidate = await candidates.get(session, principal, candidate_id)
     # Two erasures at once: the second waits here, then sees the first's and changes nothing
     # (they deadlocked on the referees' rows, and the loser answered 412 with no If-Match).
-    await session.execute(
-        select(Candidate)
-        .where(Candidate.agency_id == principal.agency_id, Candidate.id == candidate.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    if not await hold(session, principal, candidate):
+        raise NotFound("No candidate with that id.")
     if candidate.erased_at is not None:
         return ErasureReport(candidate_id=candidate.id, erased_at=candidate.erased_at, changed={})
     now = clock.now()

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnExpressionArgument, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.applications.service import ensure_open, lock_application
+from app.applications.service import hold_open
 from app.core.auth import Principal
 from app.core.clock import Clock
 from app.core.errors import (
@@ -213,8 +213,7 @@ async def finished_interview(
         )
     application = await owned(session, Application, principal, interview.application_id)
     assert application is not None  # the composite foreign key guarantees it
-    await lock_application(session, principal, application)
-    ensure_open(application)
+    await hold_open(session, principal, application)
     return interview, application
 
 

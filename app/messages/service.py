@@ -146,6 +146,9 @@ async def _stored_template(
     return found
 
 
+DEDUPE_INDEX = "uq_message_agency_id_dedupe_key"
+
+
 async def queue_message(
     session: AsyncSession,
     principal: Principal,
@@ -217,9 +220,6 @@ async def queue_message(
             return None
         raise
     return message
-
-
-DEDUPE_INDEX = "uq_message_agency_id_dedupe_key"
 
 
 def message_id_header(message_id: UUID, sender_email: str | None) -> str:

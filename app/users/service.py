@@ -55,7 +55,11 @@ async def _ensure_email_free(
     if exclude is not None:
         stmt = stmt.where(User.id != exclude)
     if await session.scalar(stmt) is not None:
-        raise EmailTaken(f"{email} is already a user of your agency.")
+        raise _taken(email)
+
+
+def _taken(email: str) -> EmailTaken:
+    return EmailTaken(f"{email} is already a user of your agency.")
 
 
 EMAIL_INDEX = "uq_app_user_agency_id_email"
@@ -68,7 +72,7 @@ async def _flush_with_email(session: AsyncSession, email: str) -> None:
         await session.flush()
     except IntegrityError as exc:
         if violated_constraint(exc) == EMAIL_INDEX:
-            raise EmailTaken(f"{email} is already a user of your agency.") from None
+            raise _taken(email) from None
         raise
 
 

@@ -21,7 +21,7 @@ from app.core.etag import ensure_match
 from app.core.events import record_event
 from app.core.ids import new_row_id
 from app.core.pagination import PageParams, paginate
-from app.core.records import get_owned
+from app.core.records import get_owned, hold
 from app.core.timestamps import touch
 from app.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.guard import Lookup, ResolverUnavailable, UrlRefused, system_lookup, vet
@@ -35,6 +35,7 @@ from app.webhooks.schemas import (
 from app.webhooks.secrets import ROTATION_OVERLAP, WebhookSecrets
 
 RESOLVER_RETRY_AFTER_SECONDS = 10
+MISSING_ENDPOINT = "No webhook endpoint with that id."
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,7 @@ async def create_endpoint(
 async def get_endpoint(
     session: AsyncSession, principal: Principal, endpoint_id: UUID
 ) -> WebhookEndpoint:
-    missing = "No webhook endpoint with that id."
-    return await get_owned(session, WebhookEndpoint, principal, endpoint_id, missing)
+    return await get_owned(session, WebhookEndpoint, principal, endpoint_id, MISSING_ENDPOINT)
 
 
 async def list_endpoints(session: AsyncSession, principal: Principal) -> list[WebhookEndpoint]:
@@ -191,15 +191,9 @@ async def send_test(
 ) -> tuple[WebhookDelivery, Event]:
     """A `webhook.test` event delivered to this endpoint only (enabled or not)."""
     endpoint = await get_endpoint(session, principal, endpoint_id)
-    # Held (FOR KEY SHARE) against a DELETE running alongside: this waits for it, then finds
-    # no endpoint (404) rather than inserting a delivery for one that is gone.
-    held = await session.scalar(
-        select(WebhookEndpoint.id)
-        .where(WebhookEndpoint.agency_id == principal.agency_id, WebhookEndpoint.id == endpoint.id)
-        .with_for_update(read=True, key_share=True)
-    )
-    if held is None:
-        raise NotFound("No webhook endpoint with that id.")
+    # A DELETE running alongside is waited for: then 404, not a delivery for an endpoint gone.
+    if not await hold(session, principal, endpoint, key_share=True):
+        raise NotFound(MISSING_ENDPOINT)
     event = record_event(
         session,
         principal,
